@@ -1,0 +1,63 @@
+//! `trustshot bench`: the bench harness of the `trustshot` crate, printed as a
+//! table or JSON.
+
+use crate::face::load_engine;
+use crate::output::round;
+use crate::CliResult;
+use clap::Args;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use trustshot::bench;
+use trustshot_face::EngineConfig;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// A photo with one frontal face; it is scaled and cropped to 1280x720 and
+    /// JPEG-encoded first, like a phone capture.
+    #[arg(long)]
+    image: PathBuf,
+    #[arg(long, default_value_t = 30)]
+    iterations: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(models: &Path, args: BenchArgs) -> CliResult {
+    let frame = {
+        let engine = load_engine(models, EngineConfig::default())?;
+        crate::face::read_frame(&engine, &args.image)?
+    };
+    let jpeg = bench::camera_jpeg(&frame, 1280, 720).map_err(|e| e.to_string())?;
+    let report = bench::run(models, &jpeg, args.iterations).map_err(|e| e.to_string())?;
+    if args.json {
+        let stages: Vec<_> = report
+            .stages
+            .iter()
+            .map(|s| json!({"stage": s.name, "p50_ms": round(s.p50_ms as f32, 3), "p95_ms": round(s.p95_ms as f32, 3), "samples": s.samples}))
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "image": [report.image_width, report.image_height],
+                "iterations": report.iterations,
+                "model_load_ms": round(report.model_load_ms as f32, 1),
+                "stages": stages,
+                "peak_rss_bytes": report.peak_rss_bytes,
+            })
+        );
+    } else {
+        println!(
+            "image {}x{}, {} iterations, model load {:.1} ms",
+            report.image_width, report.image_height, report.iterations, report.model_load_ms
+        );
+        println!("{:<28} {:>10} {:>10}", "stage", "p50 ms", "p95 ms");
+        for s in &report.stages {
+            println!("{:<28} {:>10.2} {:>10.2}", s.name, s.p50_ms, s.p95_ms);
+        }
+        if let Some(rss) = report.peak_rss_bytes {
+            println!("peak RSS {:.1} MiB", rss as f64 / (1 << 20) as f64);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

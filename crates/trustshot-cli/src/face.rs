@@ -1,0 +1,91 @@
+//! `trustshot verify` and `trustshot detect`: the face pipeline on files.
+
+use crate::{output, CliResult};
+use clap::Args;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use trustshot_face::{Decision, EngineConfig, FaceEngine};
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The new capture (JPEG or PNG).
+    probe: PathBuf,
+    /// Reference pictures of the claimed person (one or more).
+    #[arg(required = true)]
+    references: Vec<PathBuf>,
+    /// False-match rate of the decision threshold (1e-2, 1e-3 or 1e-4).
+    #[arg(long, default_value_t = trustshot_face::matcher::DEFAULT_FMR)]
+    fmr: f64,
+    /// Print one JSON object (the contract); otherwise a one-line summary.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct DetectArgs {
+    image: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn load_engine(models: &Path, config: EngineConfig) -> Result<FaceEngine, String> {
+    FaceEngine::load(models, config).map_err(|e| format!("{e} (run scripts/setup to fetch and convert the models)"))
+}
+
+pub fn read_frame(engine: &FaceEngine, path: &Path) -> Result<trustshot_face::Frame, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    engine.decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn verify(models: &Path, args: VerifyArgs) -> CliResult {
+    let engine = load_engine(models, EngineConfig { fmr: args.fmr, ..EngineConfig::default() })?;
+    let analyze = |p: &Path| read_frame(&engine, p).and_then(|f| engine.analyze(&f).map_err(|e| e.to_string()));
+    let probe = analyze(&args.probe)?;
+    let references = args.references.iter().map(|p| analyze(p)).collect::<Result<Vec<_>, _>>()?;
+    let verdict = engine.verify(&probe, &references).map_err(|e| e.to_string())?;
+    if args.json {
+        let mut out = output::verification(&verdict);
+        out["probe"] = output::analysis(&probe);
+        out["references"] = references.iter().map(output::analysis).collect();
+        out["models"] = output::models(&engine.models());
+        println!("{out}");
+    } else {
+        let score = verdict.score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "-".into());
+        let reasons: Vec<_> = verdict.reasons.iter().map(|r| r.reason.code.as_str()).collect();
+        println!(
+            "{} (score {score}, threshold {:.3} at FMR {}){}",
+            verdict.decision.as_str(),
+            verdict.threshold,
+            verdict.fmr,
+            if reasons.is_empty() { String::new() } else { format!(": {}", reasons.join(", ")) }
+        );
+    }
+    // Exit 0 for a match, 1 for no match or rejected: scripts can branch on it.
+    Ok(if verdict.decision == Decision::Match { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+pub fn detect(models: &Path, args: DetectArgs) -> CliResult {
+    let engine = load_engine(models, EngineConfig::default())?;
+    let frame = read_frame(&engine, &args.image)?;
+    let analysis = engine.analyze(&frame).map_err(|e| e.to_string())?;
+    if args.json {
+        let mut out = output::analysis(&analysis);
+        out["width"] = json!(frame.width());
+        out["height"] = json!(frame.height());
+        println!("{out}");
+    } else {
+        println!(
+            "{} face(s); quality {}",
+            analysis.faces.len(),
+            if analysis.quality.passed() { "ok" } else { "refused" }
+        );
+        for f in &analysis.faces {
+            println!("  box {:?} score {:.3}", f.bbox, f.score);
+        }
+        for r in &analysis.quality.reasons {
+            println!("  {}: measured {:.2}, threshold {:.2}", r.code.as_str(), r.measured, r.threshold);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,220 @@
+//! The face engine: the models loaded once, and the pipeline that answers
+//! "is this the enrolled person?" — detect, pick the main face, align, check
+//! quality, embed, compare.
+//!
+//! `FaceEngine` is `Send + Sync`: load it once and share it between threads.
+
+use crate::align::align;
+use crate::detect::{Detector, DetectorConfig, Face};
+use crate::embed::{Embedder, Embedding};
+use crate::error::{FaceError, Result};
+use crate::frame::{self, Frame, Limits};
+use crate::matcher::{self, decide, Decision, OperatingPoint};
+use crate::models::ModelInfo;
+use crate::pose;
+use crate::quality::{self, QualityConfig, QualityReport, Reason};
+use crate::store::{StoreError, Template};
+use std::path::Path;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EngineConfig {
+    pub limits: Limits,
+    pub detector: DetectorConfig,
+    pub quality: QualityConfig,
+    /// False-match rate of the decision threshold; one of the calibrated points.
+    pub fmr: f64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            limits: Limits::default(),
+            detector: DetectorConfig::default(),
+            quality: QualityConfig::default(),
+            fmr: matcher::DEFAULT_FMR,
+        }
+    }
+}
+
+/// Milliseconds spent in each stage of one analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StageTimings {
+    pub detect_ms: f64,
+    /// Alignment, pose and the quality checks.
+    pub align_ms: f64,
+    pub embed_ms: f64,
+}
+
+/// Everything the engine learned from one picture.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Every detected face, best score first.
+    pub faces: Vec<Face>,
+    /// Index into `faces` of the main (largest) face.
+    pub main: Option<usize>,
+    pub quality: QualityReport,
+    /// Present when the capture passed the quality gate.
+    pub embedding: Option<Embedding>,
+    pub timings: StageTimings,
+}
+
+/// Which picture of a verification a reason is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Probe,
+    Reference(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rejection {
+    pub subject: Subject,
+    pub reason: Reason,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verification {
+    pub decision: Decision,
+    /// Cosine similarity of the probe to the reference template; absent when rejected.
+    pub score: Option<f32>,
+    pub threshold: f32,
+    pub fmr: f64,
+    /// Non-empty exactly when the decision is `Rejected`.
+    pub reasons: Vec<Rejection>,
+}
+
+pub struct FaceEngine {
+    config: EngineConfig,
+    point: OperatingPoint,
+    detector: Detector,
+    embedder: Embedder,
+}
+
+impl FaceEngine {
+    /// Loads the detector and embedder from the model directory.
+    pub fn load(model_dir: &Path, config: EngineConfig) -> Result<FaceEngine> {
+        let point = matcher::operating_point(config.fmr)
+            .ok_or_else(|| FaceError::Config(format!("no calibrated threshold for FMR {}", config.fmr)))?;
+        Ok(FaceEngine {
+            config,
+            point,
+            detector: Detector::load(model_dir, config.detector)?,
+            embedder: Embedder::load(model_dir, true)?,
+        })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn operating_point(&self) -> OperatingPoint {
+        self.point
+    }
+
+    pub fn models(&self) -> Vec<ModelInfo> {
+        vec![self.detector.info(), self.embedder.info()]
+    }
+
+    /// Decodes JPEG/PNG bytes under the engine's limits.
+    pub fn decode(&self, bytes: &[u8]) -> Result<Frame> {
+        frame::decode(bytes, &self.config.limits)
+    }
+
+    pub fn detect(&self, frame: &Frame) -> Result<Vec<Face>> {
+        self.detector.detect(frame)
+    }
+
+    /// Aligns and embeds one given face (no quality gate).
+    pub fn embed_face(&self, frame: &Frame, face: &Face) -> Result<Embedding> {
+        let aligned = align(frame, face)
+            .ok_or_else(|| FaceError::Inference { model: "align", detail: "degenerate landmarks".into() })?;
+        self.embedder.embed(&aligned.crop)
+    }
+
+    /// The whole pipeline on one picture. The embedding is only computed when
+    /// the capture passes the quality gate.
+    pub fn analyze(&self, frame: &Frame) -> Result<Analysis> {
+        let start = Instant::now();
+        let faces = self.detector.detect(frame)?;
+        let mut timings = StageTimings { detect_ms: ms(start), ..StageTimings::default() };
+        let main = (0..faces.len()).max_by(|&a, &b| faces[a].bbox.area().total_cmp(&faces[b].bbox.area()));
+        let Some(main) = main else {
+            return Ok(Analysis { faces, main: None, quality: QualityReport::no_face(), embedding: None, timings });
+        };
+        let start = Instant::now();
+        let face = &faces[main];
+        let (Some(aligned), Some(pose)) = (align(frame, face), pose::estimate(face)) else {
+            timings.align_ms = ms(start);
+            return Ok(Analysis { faces, main: None, quality: QualityReport::no_face(), embedding: None, timings });
+        };
+        let quality = quality::assess(&self.config.quality, frame, &faces, main, &aligned.crop, pose);
+        timings.align_ms = ms(start);
+        let embedding = if quality.passed() {
+            let start = Instant::now();
+            let e = self.embedder.embed(&aligned.crop)?;
+            timings.embed_ms = ms(start);
+            Some(e)
+        } else {
+            None
+        };
+        Ok(Analysis { faces, main: Some(main), quality, embedding, timings })
+    }
+
+    /// Compares a probe with reference pictures of one person (averaged into one template).
+    pub fn verify(&self, probe: &Analysis, references: &[Analysis]) -> Result<Verification> {
+        if references.is_empty() {
+            return Err(FaceError::NoReference);
+        }
+        let mut reasons = rejections(Subject::Probe, probe);
+        for (i, r) in references.iter().enumerate() {
+            reasons.extend(rejections(Subject::Reference(i), r));
+        }
+        let embeddings: Vec<Embedding> = references.iter().filter_map(|r| r.embedding.clone()).collect();
+        Ok(self.decide(probe, &embeddings, reasons))
+    }
+
+    /// Compares a probe with enrolled templates of one person.
+    pub fn verify_templates(&self, probe: &Analysis, templates: &[Template]) -> Result<Verification> {
+        if templates.is_empty() {
+            return Err(FaceError::NoReference);
+        }
+        let model = &self.embedder.info().id;
+        if let Some(t) = templates.iter().find(|t| &t.model != model) {
+            return Err(StoreError::ModelMismatch { stored: t.model.clone(), current: model.clone() }.into());
+        }
+        let embeddings: Vec<Embedding> = templates.iter().map(|t| t.embedding.clone()).collect();
+        Ok(self.decide(probe, &embeddings, rejections(Subject::Probe, probe)))
+    }
+
+    fn decide(&self, probe: &Analysis, references: &[Embedding], reasons: Vec<Rejection>) -> Verification {
+        let point = self.point;
+        let template = matcher::template(references);
+        match (&probe.embedding, template) {
+            (Some(p), Some(t)) if reasons.is_empty() => {
+                let score = p.cosine(&t);
+                Verification {
+                    decision: decide(score, point),
+                    score: Some(score),
+                    threshold: point.threshold,
+                    fmr: point.fmr,
+                    reasons,
+                }
+            }
+            _ => Verification {
+                decision: Decision::Rejected,
+                score: None,
+                threshold: point.threshold,
+                fmr: point.fmr,
+                reasons,
+            },
+        }
+    }
+}
+
+fn rejections(subject: Subject, analysis: &Analysis) -> Vec<Rejection> {
+    analysis.quality.reasons.iter().map(|&reason| Rejection { subject, reason }).collect()
+}
+
+fn ms(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1e3
+}

@@ -1,0 +1,289 @@
+//! Plane geometry and resampling: points, boxes, similarity transforms,
+//! bilinear warps and anti-aliased resizing.
+//!
+//! Pixel centres sit on integer coordinates (the OpenCV convention the models'
+//! reference pipelines use), so a transform fitted on landmarks maps straight
+//! onto sampling positions.
+
+use crate::frame::Frame;
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Point {
+    pub x: f32,
+    pub y: f32,
+}
+
+impl Point {
+    pub const fn new(x: f32, y: f32) -> Point {
+        Point { x, y }
+    }
+
+    pub fn distance(self, other: Point) -> f32 {
+        ((self.x - other.x).powi(2) + (self.y - other.y).powi(2)).sqrt()
+    }
+
+    pub fn midpoint(self, other: Point) -> Point {
+        Point::new((self.x + other.x) / 2.0, (self.y + other.y) / 2.0)
+    }
+}
+
+/// An axis-aligned box: top-left corner, width and height, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Rect {
+    pub x: f32,
+    pub y: f32,
+    pub w: f32,
+    pub h: f32,
+}
+
+impl Rect {
+    pub fn area(&self) -> f32 {
+        self.w.max(0.0) * self.h.max(0.0)
+    }
+
+    pub fn center(&self) -> Point {
+        Point::new(self.x + self.w / 2.0, self.y + self.h / 2.0)
+    }
+
+    pub fn intersection(&self, o: &Rect) -> f32 {
+        let w = (self.x + self.w).min(o.x + o.w) - self.x.max(o.x);
+        let h = (self.y + self.h).min(o.y + o.h) - self.y.max(o.y);
+        w.max(0.0) * h.max(0.0)
+    }
+
+    pub fn iou(&self, o: &Rect) -> f32 {
+        let inter = self.intersection(o);
+        let union = self.area() + o.area() - inter;
+        if union > 0.0 {
+            inter / union
+        } else {
+            0.0
+        }
+    }
+
+    /// The same box scaled by `factor` around its centre.
+    pub fn scaled(&self, factor: f32) -> Rect {
+        let c = self.center();
+        let (w, h) = (self.w * factor, self.h * factor);
+        Rect { x: c.x - w / 2.0, y: c.y - h / 2.0, w, h }
+    }
+}
+
+/// A 2x3 affine map: `[x', y'] = [[a, b, tx], [c, d, ty]] * [x, y, 1]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Affine {
+    pub m: [[f32; 3]; 2],
+}
+
+impl Affine {
+    pub fn apply(&self, p: Point) -> Point {
+        let m = &self.m;
+        Point::new(m[0][0] * p.x + m[0][1] * p.y + m[0][2], m[1][0] * p.x + m[1][1] * p.y + m[1][2])
+    }
+
+    /// The inverse map, or `None` when the map is degenerate.
+    pub fn invert(&self) -> Option<Affine> {
+        let [[a, b, tx], [c, d, ty]] = self.m;
+        let det = a * d - b * c;
+        if det.abs() < 1e-12 || !det.is_finite() {
+            return None;
+        }
+        let (ia, ib, ic, id) = (d / det, -b / det, -c / det, a / det);
+        Some(Affine { m: [[ia, ib, -(ia * tx + ib * ty)], [ic, id, -(ic * tx + id * ty)]] })
+    }
+
+    /// Uniform scale factor of a similarity transform.
+    pub fn scale(&self) -> f32 {
+        (self.m[0][0] * self.m[1][1] - self.m[0][1] * self.m[1][0]).abs().sqrt()
+    }
+}
+
+/// Least-squares similarity (rotation, uniform scale, translation; no reflection)
+/// taking `src` onto `dst` — Umeyama's estimate, written with complex numbers:
+/// the best `z` in `dst - mean = z * (src - mean)` is `sum(conj(a) b) / sum(|a|^2)`.
+pub fn similarity(src: &[Point], dst: &[Point]) -> Option<Affine> {
+    let n = src.len().min(dst.len());
+    if n < 2 {
+        return None;
+    }
+    let mean = |ps: &[Point]| {
+        let (sx, sy) = ps[..n].iter().fold((0.0f64, 0.0f64), |(x, y), p| (x + p.x as f64, y + p.y as f64));
+        (sx / n as f64, sy / n as f64)
+    };
+    let (msx, msy) = mean(src);
+    let (mdx, mdy) = mean(dst);
+    let (mut re, mut im, mut norm) = (0.0f64, 0.0f64, 0.0f64);
+    for (s, d) in src.iter().zip(dst).take(n) {
+        let (ax, ay) = (s.x as f64 - msx, s.y as f64 - msy);
+        let (bx, by) = (d.x as f64 - mdx, d.y as f64 - mdy);
+        re += ax * bx + ay * by;
+        im += ax * by - ay * bx;
+        norm += ax * ax + ay * ay;
+    }
+    if norm < 1e-9 || !norm.is_finite() {
+        return None;
+    }
+    let (a, b) = (re / norm, im / norm);
+    let tx = mdx - (a * msx - b * msy);
+    let ty = mdy - (b * msx + a * msy);
+    Some(Affine { m: [[a as f32, -b as f32, tx as f32], [b as f32, a as f32, ty as f32]] })
+}
+
+/// Samples `frame` through `to_output` (a map from source to output coordinates)
+/// into a `width` x `height` frame, bilinear, black outside the source.
+pub fn warp_affine(frame: &Frame, to_output: &Affine, width: u32, height: u32) -> Frame {
+    let inv = to_output.invert().unwrap_or(Affine { m: [[0.0; 3]; 2] });
+    let mut out = vec![0u8; width as usize * height as usize * 3];
+    for v in 0..height {
+        for u in 0..width {
+            let p = inv.apply(Point::new(u as f32, v as f32));
+            let o = (v as usize * width as usize + u as usize) * 3;
+            out[o..o + 3].copy_from_slice(&bilinear(frame, p.x, p.y));
+        }
+    }
+    Frame::from_rgb(width, height, out).expect("buffer sized from width and height")
+}
+
+/// Bilinear sample at (x, y); pixels outside the frame count as black.
+#[inline]
+pub fn bilinear(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
+    let (w, h) = (frame.width() as i64, frame.height() as i64);
+    if !(x > -1.0 && y > -1.0 && x < w as f32 && y < h as f32) {
+        return [0, 0, 0];
+    }
+    let (x0, y0) = (x.floor() as i64, y.floor() as i64);
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let px = |xx: i64, yy: i64| -> [f32; 3] {
+        if xx < 0 || yy < 0 || xx >= w || yy >= h {
+            [0.0; 3]
+        } else {
+            let p = frame.pixel(xx as u32, yy as u32);
+            [p[0] as f32, p[1] as f32, p[2] as f32]
+        }
+    };
+    let (p00, p10, p01, p11) = (px(x0, y0), px(x0 + 1, y0), px(x0, y0 + 1), px(x0 + 1, y0 + 1));
+    let mut out = [0u8; 3];
+    for c in 0..3 {
+        let top = p00[c] + (p10[c] - p00[c]) * fx;
+        let bottom = p01[c] + (p11[c] - p01[c]) * fx;
+        out[c] = (top + (bottom - top) * fy).round().clamp(0.0, 255.0) as u8;
+    }
+    out
+}
+
+/// Resizes to `width` x `height`. Shrinking by 2x or more first averages whole
+/// blocks of pixels (so fine texture does not alias into false edges), then
+/// finishes with a bilinear pass.
+pub fn resize(frame: &Frame, width: u32, height: u32) -> Frame {
+    let k = (frame.width() / width.max(1)).min(frame.height() / height.max(1));
+    let source = if k >= 2 { box_shrink(frame, k) } else { frame.clone() };
+    if source.width() == width && source.height() == height {
+        return source;
+    }
+    let (sx, sy) = (source.width() as f32 / width as f32, source.height() as f32 / height as f32);
+    let mut out = vec![0u8; width as usize * height as usize * 3];
+    for v in 0..height {
+        // Align pixel areas (not centres) so the picture does not shift.
+        let y = ((v as f32 + 0.5) * sy - 0.5).max(0.0);
+        for u in 0..width {
+            let x = ((u as f32 + 0.5) * sx - 0.5).max(0.0);
+            let o = (v as usize * width as usize + u as usize) * 3;
+            let x = x.min(source.width() as f32 - 1.0);
+            let y = y.min(source.height() as f32 - 1.0);
+            out[o..o + 3].copy_from_slice(&bilinear_clamped(&source, x, y));
+        }
+    }
+    Frame::from_rgb(width, height, out).expect("buffer sized from width and height")
+}
+
+/// Bilinear sample with edge pixels repeated (for resizing, where the borders are real).
+fn bilinear_clamped(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
+    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
+    let (x1, y1) = ((x0 + 1).min(frame.width() - 1), (y0 + 1).min(frame.height() - 1));
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let (p00, p10, p01, p11) = (frame.pixel(x0, y0), frame.pixel(x1, y0), frame.pixel(x0, y1), frame.pixel(x1, y1));
+    let mut out = [0u8; 3];
+    for c in 0..3 {
+        let top = p00[c] as f32 + (p10[c] as f32 - p00[c] as f32) * fx;
+        let bottom = p01[c] as f32 + (p11[c] as f32 - p01[c] as f32) * fx;
+        out[c] = (top + (bottom - top) * fy).round() as u8;
+    }
+    out
+}
+
+/// Averages `k` x `k` blocks (the last partial row/column of blocks is dropped).
+fn box_shrink(frame: &Frame, k: u32) -> Frame {
+    let (w, h) = (frame.width() / k, frame.height() / k);
+    let src = frame.rgb();
+    let sw = frame.width() as usize;
+    let k = k as usize;
+    let mut out = vec![0u8; w as usize * h as usize * 3];
+    let mut acc = vec![0u32; w as usize * 3];
+    for by in 0..h as usize {
+        acc.iter_mut().for_each(|a| *a = 0);
+        for y in by * k..(by + 1) * k {
+            let row = &src[y * sw * 3..(y * sw + w as usize * k) * 3];
+            for (bx, block) in row.chunks_exact(k * 3).enumerate() {
+                for px in block.chunks_exact(3) {
+                    acc[bx * 3] += px[0] as u32;
+                    acc[bx * 3 + 1] += px[1] as u32;
+                    acc[bx * 3 + 2] += px[2] as u32;
+                }
+            }
+        }
+        let n = (k * k) as u32;
+        for (o, a) in out[by * w as usize * 3..(by + 1) * w as usize * 3].iter_mut().zip(&acc) {
+            *o = ((a + n / 2) / n) as u8;
+        }
+    }
+    Frame::from_rgb(w, h, out).expect("buffer sized from width and height")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn similarity_recovers_a_known_transform() {
+        let truth = Affine { m: [[0.8, -0.6, 10.0], [0.6, 0.8, -5.0]] };
+        let src = [Point::new(0.0, 0.0), Point::new(10.0, 0.0), Point::new(3.0, 7.0), Point::new(-4.0, 2.0)];
+        let dst: Vec<Point> = src.iter().map(|p| truth.apply(*p)).collect();
+        let fit = similarity(&src, &dst).unwrap();
+        for r in 0..2 {
+            for c in 0..3 {
+                assert!((fit.m[r][c] - truth.m[r][c]).abs() < 1e-4, "{fit:?}");
+            }
+        }
+        assert!((fit.scale() - 1.0).abs() < 1e-4);
+        let inv = fit.invert().unwrap();
+        let p = inv.apply(fit.apply(Point::new(3.0, 4.0)));
+        assert!((p.x - 3.0).abs() < 1e-4 && (p.y - 4.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn degenerate_points_give_no_transform() {
+        let p = [Point::new(1.0, 1.0); 5];
+        assert!(similarity(&p, &p).is_none());
+    }
+
+    #[test]
+    fn iou_of_boxes() {
+        let a = Rect { x: 0.0, y: 0.0, w: 10.0, h: 10.0 };
+        let b = Rect { x: 5.0, y: 0.0, w: 10.0, h: 10.0 };
+        assert!((a.iou(&b) - 50.0 / 150.0).abs() < 1e-6);
+        assert_eq!(a.iou(&Rect { x: 20.0, ..a }), 0.0);
+    }
+
+    #[test]
+    fn resize_keeps_flat_colour_and_averages_blocks() {
+        let f = Frame::from_rgb(64, 32, vec![200; 64 * 32 * 3]).unwrap();
+        let r = resize(&f, 13, 7);
+        assert!(r.rgb().iter().all(|&c| c == 200));
+        // A 1-pixel checkerboard shrunk 4x becomes its mean, not a random phase of it.
+        let checker: Vec<u8> =
+            (0..64 * 64).flat_map(|i| if (i % 64 + i / 64) % 2 == 0 { [255; 3] } else { [0; 3] }).collect();
+        let f = Frame::from_rgb(64, 64, checker).unwrap();
+        let r = resize(&f, 16, 16);
+        assert!(r.rgb().iter().all(|&c| (127..=128).contains(&c)));
+    }
+}

@@ -1,0 +1,35 @@
+//! trustshot-face: the on-device face pipeline.
+//!
+//! ```text
+//! bytes / camera buffer --frame--> Frame --detect--> faces --align--> 112x112 crop
+//!     --quality--> reasons (or pass) --embed--> Embedding --matcher--> decision
+//!                                                   `--store--> sealed templates
+//! ```
+//! [`FaceEngine`] ties the stages together; each module can be used alone.
+
+pub mod align;
+pub mod detect;
+pub mod embed;
+pub mod engine;
+pub mod error;
+pub mod frame;
+pub mod geometry;
+pub mod matcher;
+pub mod models;
+pub mod pose;
+pub mod quality;
+pub mod store;
+
+pub use detect::Face;
+pub use embed::Embedding;
+pub use engine::{Analysis, EngineConfig, FaceEngine, Rejection, Subject, Verification};
+pub use error::{FaceError, Result};
+pub use frame::{CameraBuffer, Frame, Limits, PixelFormat, Rotation};
+pub use matcher::Decision;
+pub use models::{ModelInfo, ModelSpec};
+pub use quality::{Reason, ReasonCode};
+
+/// Every model file the face pipeline loads (for the converter and packaging).
+pub fn model_specs() -> Vec<ModelSpec> {
+    detect::YUNET_SPECS.iter().copied().chain([embed::SFACE_SPEC]).collect()
+}

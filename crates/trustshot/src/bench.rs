@@ -1,0 +1,145 @@
+//! The bench harness: per-stage p50/p95 wall times, model load time and peak
+//! resident memory, on whatever device it runs on (the CLI prints it as a
+//! table or JSON; the Kotlin and Swift bindings return the same report).
+//!
+//! Timings are measured, never asserted: shared machines are noisy.
+
+use std::path::Path;
+use std::time::Instant;
+use trustshot_face::{EngineConfig, FaceEngine, Frame};
+
+/// Statistics of one stage, in milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageStats {
+    pub name: String,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub samples: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchReport {
+    pub image_width: u32,
+    pub image_height: u32,
+    pub iterations: usize,
+    pub model_load_ms: f64,
+    pub stages: Vec<StageStats>,
+    /// Peak resident set size of the process, where the platform tells it.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("bench needs at least one iteration")]
+    NoIterations,
+    #[error(transparent)]
+    Face(#[from] trustshot_face::FaceError),
+    #[error("bench image has no face the pipeline accepts; pick a frontal, well-lit photo")]
+    NoUsableFace,
+    #[error("could not encode the bench image: {0}")]
+    Encode(String),
+}
+
+/// Scales and centre-crops `frame` to `width` x `height` and encodes it as a
+/// JPEG (quality 90): a stand-in for a phone camera capture.
+pub fn camera_jpeg(frame: &Frame, width: u32, height: u32) -> Result<Vec<u8>, BenchError> {
+    let scale = (width as f32 / frame.width() as f32).max(height as f32 / frame.height() as f32);
+    let (sw, sh) = (
+        ((frame.width() as f32 * scale).ceil() as u32).max(width),
+        ((frame.height() as f32 * scale).ceil() as u32).max(height),
+    );
+    let scaled = trustshot_face::geometry::resize(frame, sw, sh);
+    let (x0, y0) = ((sw - width) / 2, (sh - height) / 2);
+    let mut rgb = Vec::with_capacity((width * height * 3) as usize);
+    for y in y0..y0 + height {
+        let row = &scaled.rgb()[((y * sw + x0) * 3) as usize..((y * sw + x0 + width) * 3) as usize];
+        rgb.extend_from_slice(row);
+    }
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode(&rgb, width, height, image::ExtendedColorType::Rgb8)
+        .map_err(|e| BenchError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+/// Loads the models, then runs the face pipeline `iterations` times on `jpeg`.
+pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchReport, BenchError> {
+    if iterations == 0 {
+        return Err(BenchError::NoIterations);
+    }
+    let start = Instant::now();
+    let engine = FaceEngine::load(model_dir, EngineConfig::default())?;
+    let model_load_ms = ms(start);
+
+    let mut decode = Vec::new();
+    let mut detect = Vec::new();
+    let mut align = Vec::new();
+    let mut embed = Vec::new();
+    let mut total = Vec::new();
+    let (mut width, mut height) = (0, 0);
+    // One untimed warm-up run: first-touch page faults are not steady state.
+    for i in 0..=iterations {
+        let start = Instant::now();
+        let frame = engine.decode(jpeg)?;
+        let decode_ms = ms(start);
+        let analysis = engine.analyze(&frame)?;
+        let total_ms = ms(start);
+        if analysis.embedding.is_none() {
+            return Err(BenchError::NoUsableFace);
+        }
+        (width, height) = (frame.width(), frame.height());
+        if i == 0 {
+            continue;
+        }
+        decode.push(decode_ms);
+        detect.push(analysis.timings.detect_ms);
+        align.push(analysis.timings.align_ms);
+        embed.push(analysis.timings.embed_ms);
+        total.push(total_ms);
+    }
+    let stages = vec![
+        stats("decode_jpeg", decode),
+        stats("detect", detect),
+        stats("align_quality", align),
+        stats("embed", embed),
+        stats("decode_detect_align_embed", total),
+    ];
+    Ok(BenchReport {
+        image_width: width,
+        image_height: height,
+        iterations,
+        model_load_ms,
+        stages,
+        peak_rss_bytes: peak_rss(),
+    })
+}
+
+fn ms(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1e3
+}
+
+/// p50 and p95 (nearest rank) of `samples`.
+pub fn stats(name: &str, mut samples: Vec<f64>) -> StageStats {
+    samples.sort_by(f64::total_cmp);
+    let rank = |q: f64| samples[((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1];
+    StageStats { name: name.into(), p50_ms: rank(0.5), p95_ms: rank(0.95), samples: samples.len() }
+}
+
+/// Peak RSS from /proc/self/status (Linux and Android); `None` elsewhere.
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nearest_rank_percentiles() {
+        let s = super::stats("x", (1..=20).map(f64::from).collect());
+        assert_eq!((s.p50_ms, s.p95_ms, s.samples), (10.0, 19.0, 20));
+        let one = super::stats("x", vec![3.0]);
+        assert_eq!((one.p50_ms, one.p95_ms), (3.0, 3.0));
+    }
+}

