@@ -147,7 +147,7 @@ impl FaceEngine {
             timings.align_ms = ms(start);
             return Ok(Analysis { faces, main: None, quality: QualityReport::no_face(), embedding: None, timings });
         };
-        let quality = quality::assess(&self.config.quality, frame, &faces, main, &aligned.crop, pose);
+        let quality = quality::assess(&self.config.quality, frame, &faces, main, &aligned, pose);
         timings.align_ms = ms(start);
         let embedding = if quality.passed() {
             let start = Instant::now();

@@ -151,6 +151,10 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Frame> {
         Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png)) => f,
         _ => return Err(FaceError::UnsupportedFormat),
     };
+    if format == ImageFormat::Jpeg && !jpeg_has_end(bytes) {
+        // The decoder would fill the missing rows with grey: refuse instead.
+        return Err(FaceError::Decode("JPEG is truncated: no end-of-image marker after the last scan".into()));
+    }
     let decode_err = |e: image::ImageError| FaceError::Decode(e.to_string());
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(decode_err)?;
     limits.check(width, height)?;
@@ -169,6 +173,17 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Frame> {
     let rgb = image.into_rgb8();
     let (width, height) = rgb.dimensions();
     Frame::from_rgb(width, height, rgb.into_raw())
+}
+
+/// True when an end-of-image marker (FF D9) follows the last start-of-scan
+/// (FF DA). Inside entropy-coded data an FF byte is always followed by 00 or a
+/// restart marker, so neither pair can appear there by accident.
+fn jpeg_has_end(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_scan {
+        Some(i) => bytes[i..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => false,
+    }
 }
 
 /// Pixel layouts of raw camera buffers.

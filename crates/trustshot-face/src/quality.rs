@@ -5,10 +5,10 @@
 //! face region), so they do not depend on how large the face is in the picture;
 //! size, framing and pose are measured on the detection.
 
-use crate::align::ALIGNED_SIZE;
+use crate::align::{AlignedFace, ALIGNED_SIZE};
 use crate::detect::Face;
 use crate::frame::Frame;
-use crate::geometry::Rect;
+use crate::geometry::{Affine, Point};
 use crate::pose::Pose;
 
 /// Why a capture is refused. The string codes are a public contract (JSON, FFI).
@@ -77,7 +77,7 @@ pub struct QualityConfig {
     /// Maximum absolute yaw and pitch, degrees.
     pub max_yaw: f32,
     pub max_pitch: f32,
-    /// Maximum fraction of the face box outside the picture.
+    /// Maximum fraction of the inner face outside the picture.
     pub max_cut_off: f32,
     /// Another face at least this fraction of the main face's width makes the capture ambiguous.
     pub second_face_ratio: f32,
@@ -89,10 +89,10 @@ impl Default for QualityConfig {
             min_face_px: 60.0,
             min_brightness: 45.0,
             max_brightness: 215.0,
-            min_sharpness: 25.0,
+            min_sharpness: 40.0,
             max_yaw: 30.0,
             max_pitch: 25.0,
-            max_cut_off: 0.15,
+            max_cut_off: 0.10,
             second_face_ratio: 0.5,
         }
     }
@@ -130,20 +130,18 @@ impl QualityReport {
     }
 }
 
-/// Runs every check on the main face (`faces[main]`) of `frame`, whose aligned crop is `crop`.
+/// Runs every check on the main face (`faces[main]`) of `frame`, aligned as `aligned`.
 pub fn assess(
     config: &QualityConfig,
     frame: &Frame,
     faces: &[Face],
     main: usize,
-    crop: &Frame,
+    aligned: &AlignedFace,
     pose: Pose,
 ) -> QualityReport {
     let face = &faces[main];
-    let (brightness, sharpness) = luma_stats(crop);
-    let frame_rect = Rect { x: 0.0, y: 0.0, w: frame.width() as f32, h: frame.height() as f32 };
-    let area = face.bbox.area().max(1e-6);
-    let cut_off = (1.0 - face.bbox.intersection(&frame_rect) / area).clamp(0.0, 1.0);
+    let (brightness, sharpness) = luma_stats(&aligned.crop);
+    let cut_off = outside_fraction(frame, &aligned.transform);
     let competing = faces
         .iter()
         .filter(|f| f.bbox.w >= config.second_face_ratio * face.bbox.w && f.bbox.w >= config.min_face_px)
@@ -169,6 +167,25 @@ pub fn assess(
 
 /// Inner face of the aligned crop: between the brows and the chin, cheek to cheek.
 const INNER: (u32, u32, u32, u32) = (24, 36, 88, 104);
+
+/// Fraction of the inner face (placed by the landmarks, which the detector
+/// predicts even beyond the picture) that lies outside the picture. The
+/// detector's box is no measure of this: it shrinks to the visible part.
+pub fn outside_fraction(frame: &Frame, to_crop: &Affine) -> f32 {
+    let Some(to_frame) = to_crop.invert() else { return 1.0 };
+    let (x0, y0, x1, y1) = INNER;
+    let (w, h) = (frame.width() as f32, frame.height() as f32);
+    let mut outside = 0usize;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let p = to_frame.apply(Point::new(x as f32, y as f32));
+            if !(p.x >= 0.0 && p.y >= 0.0 && p.x <= w - 1.0 && p.y <= h - 1.0) {
+                outside += 1;
+            }
+        }
+    }
+    outside as f32 / ((x1 - x0) * (y1 - y0)) as f32
+}
 
 /// Mean luma and variance of the Laplacian over the inner face of an aligned crop.
 pub fn luma_stats(crop: &Frame) -> (f32, f32) {

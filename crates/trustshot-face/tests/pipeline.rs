@@ -1,0 +1,350 @@
+//! The face pipeline on real models and real photos: verification decisions,
+//! every quality reason that real pictures can produce, bad input, EXIF
+//! orientation, camera buffers, the enrollment store and thread safety.
+
+mod support;
+
+use support::*;
+use trustshot_face::engine::Analysis;
+use trustshot_face::frame::{CameraBuffer, PixelFormat, Rotation};
+use trustshot_face::geometry::resize;
+use trustshot_face::store::TemplateStore;
+use trustshot_face::{Decision, FaceError, Frame, ReasonCode};
+
+fn analyze(frame: &Frame) -> Analysis {
+    engine().analyze(frame).unwrap()
+}
+
+fn reasons(a: &Analysis) -> Vec<ReasonCode> {
+    a.quality.reasons.iter().map(|r| r.code).collect()
+}
+
+/// The quality reason `code` of `a`, whose measured value must be on the wrong side of its threshold.
+fn assert_reason(a: &Analysis, code: ReasonCode) {
+    let r =
+        a.quality.reasons.iter().find(|r| r.code == code).unwrap_or_else(|| panic!("no {code:?} in {:?}", reasons(a)));
+    assert!(r.measured.is_finite() && r.measured != r.threshold, "{r:?}");
+    assert!(a.embedding.is_none(), "a refused capture is not embedded");
+}
+
+#[test]
+fn same_person_matches_and_another_does_not() {
+    let obama = analyze(&sample("obama.jpg"));
+    let references = [analyze(&sample("obama2.jpg")), analyze(&sample("obama3.jpg"))];
+    assert!(obama.quality.passed(), "{:?}", reasons(&obama));
+    let same = engine().verify(&obama, &references).unwrap();
+    assert_eq!(same.decision, Decision::Match, "{same:?}");
+    assert!(same.score.unwrap() > same.threshold + 0.2, "{same:?}");
+    assert!(same.reasons.is_empty());
+
+    let biden = analyze(&sample("biden.jpg"));
+    let other = engine().verify(&biden, &references).unwrap();
+    assert_eq!(other.decision, Decision::NoMatch, "{other:?}");
+    assert!(other.score.unwrap() < other.threshold, "{other:?}");
+    assert_eq!(other.fmr, 1e-4);
+    assert!(matches!(engine().verify(&obama, &[]), Err(FaceError::NoReference)));
+}
+
+#[test]
+fn a_refused_capture_is_rejected_with_its_reasons() {
+    let dark = analyze(&map_pixels(&sample("obama.jpg"), |v| (v as f32 * 0.25) as u8));
+    let reference = analyze(&sample("obama3.jpg"));
+    let v = engine().verify(&dark, &[reference]).unwrap();
+    assert_eq!(v.decision, Decision::Rejected);
+    assert!(v.score.is_none());
+    assert!(v.reasons.iter().any(|r| r.reason.code == ReasonCode::TooDark), "{v:?}");
+}
+
+#[test]
+fn too_dark_and_too_bright() {
+    let photo = sample("obama.jpg");
+    assert_reason(&analyze(&map_pixels(&photo, |v| (v as f32 * 0.25) as u8)), ReasonCode::TooDark);
+    assert_reason(&analyze(&map_pixels(&photo, |v| (v as f32 * 0.35 + 170.0) as u8)), ReasonCode::TooBright);
+}
+
+#[test]
+fn blurry() {
+    // Shrink 16x and scale back: the face keeps its place and size, but has
+    // the detail of a 15-pixel thumbnail.
+    let photo = sample("obama.jpg");
+    let soft = resize(&resize(&photo, photo.width() / 16, photo.height() / 16), photo.width(), photo.height());
+    let a = analyze(&soft);
+    assert_reason(&a, ReasonCode::Blurry);
+    assert!(!reasons(&a).contains(&ReasonCode::FaceTooSmall));
+}
+
+#[test]
+fn face_too_small() {
+    let photo = sample("obama.jpg");
+    let far = resize(&photo, photo.width() / 5, photo.height() / 5);
+    assert_reason(&analyze(&far), ReasonCode::FaceTooSmall);
+}
+
+#[test]
+fn several_faces() {
+    // Two real portraits side by side, at the same height.
+    let (a, b) = (sample("obama.jpg"), sample("biden.jpg"));
+    let b = resize(&b, b.width() * a.height() / b.height(), a.height());
+    let width = a.width() + b.width();
+    let mut rgb = Vec::with_capacity((width * a.height() * 3) as usize);
+    for y in 0..a.height() {
+        rgb.extend_from_slice(&a.rgb()[(y * a.width() * 3) as usize..((y + 1) * a.width() * 3) as usize]);
+        rgb.extend_from_slice(&b.rgb()[(y * b.width() * 3) as usize..((y + 1) * b.width() * 3) as usize]);
+    }
+    let both = analyze(&Frame::from_rgb(width, a.height(), rgb).unwrap());
+    assert_eq!(both.faces.len(), 2);
+    assert_reason(&both, ReasonCode::SeveralFaces);
+}
+
+#[test]
+fn face_cut_off_by_the_edge() {
+    let photo = sample("obama.jpg");
+    let face = analyze(&photo).faces[0];
+    // Cut the picture through the face, 35% of its width in from the left.
+    let x0 = (face.bbox.x + 0.35 * face.bbox.w) as u32;
+    let cut = crop(&photo, x0, 0, photo.width() - x0, photo.height());
+    assert_reason(&analyze(&cut), ReasonCode::FaceCutOff);
+}
+
+#[test]
+fn no_face() {
+    // The lower part of the portrait: suit and hands, no face.
+    let photo = sample("obama.jpg");
+    let body = crop(&photo, 0, photo.height() * 6 / 10, photo.width(), photo.height() * 4 / 10);
+    let a = analyze(&body);
+    assert!(a.faces.is_empty() && a.main.is_none());
+    assert_eq!(reasons(&a), vec![ReasonCode::NoFace]);
+}
+
+#[test]
+fn head_turned_on_real_profile_photos() {
+    for name in ["Franz_Muentefering/Franz_Muentefering_0003.jpg", "George_Clooney/George_Clooney_0002.jpg"] {
+        let Some(path) = shared(&format!("lfw/images/{name}")) else { return };
+        let a = analyze(&engine().decode(&std::fs::read(path).unwrap()).unwrap());
+        assert_reason(&a, ReasonCode::HeadTurned);
+    }
+}
+
+#[test]
+fn frontal_sample_photos_pass_the_gate() {
+    for name in ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"] {
+        let a = analyze(&sample(name));
+        assert!(a.quality.passed(), "{name}: {:?}", a.quality);
+        assert!(a.quality.measures.pose.yaw.abs() < 30.0);
+    }
+}
+
+#[test]
+fn bad_input_gets_a_typed_error_never_a_panic() {
+    let e = engine();
+    let photo = sample_bytes("obama.jpg");
+    assert!(matches!(e.decode(&[]), Err(FaceError::EmptyInput)));
+    for cut in [photo.len() / 2, photo.len() - 10, 100, 2] {
+        let err = e.decode(&photo[..cut]).unwrap_err();
+        assert!(matches!(err, FaceError::Decode(_) | FaceError::UnsupportedFormat), "truncated at {cut}: {err:?}");
+    }
+    // Bytes after the end-of-image marker are harmless (some cameras append data).
+    assert!(e.decode(&[photo.clone(), b"trailing".to_vec()].concat()).is_ok());
+    // A PNG header that claims 50000 x 50000 pixels: refused before any allocation.
+    let huge = png_header(50_000, 50_000);
+    assert!(matches!(e.decode(&huge), Err(FaceError::ImageTooLarge { width: 50_000, height: 50_000, .. })));
+    // 1x1: a valid PNG, too small to hold a face.
+    let one = {
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(&[0, 0, 0], 1, 1, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        out
+    };
+    assert!(matches!(e.decode(&one), Err(FaceError::ImageTooSmall { width: 1, height: 1, .. })));
+    // A camera buffer one row short.
+    let buf = vec![0u8; 640 * 4 * 479];
+    let cam = CameraBuffer {
+        data: &buf,
+        width: 640,
+        height: 480,
+        row_stride: 640 * 4,
+        format: PixelFormat::Rgba8888,
+        rotation: Rotation::R0,
+    };
+    assert!(matches!(cam.to_frame(&Default::default()), Err(FaceError::BufferLength { .. })));
+    // Black and white frames: a clean "no face", nothing NaN.
+    for level in [0u8, 255] {
+        let flat = Frame::from_rgb(1280, 720, vec![level; 1280 * 720 * 3]).unwrap();
+        let a = analyze(&flat);
+        assert!(a.faces.is_empty(), "level {level}: {:?}", a.faces);
+        assert_eq!(reasons(&a), vec![ReasonCode::NoFace]);
+    }
+}
+
+use image::ImageEncoder;
+
+/// A well-formed PNG claiming `w` x `h` RGB pixels: IHDR, a tiny IDAT, IEND.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in
+        [(b"IHDR", ihdr), (b"IDAT", vec![0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]), (b"IEND", vec![])]
+    {
+        let mut chunk = kind.to_vec();
+        chunk.extend_from_slice(&data);
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(&chunk);
+        out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    }
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A JPEG with an EXIF APP1 segment holding only the orientation tag.
+fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut tiff = b"II*\x00\x08\x00\x00\x00".to_vec();
+    tiff.extend_from_slice(&1u16.to_le_bytes()); // one IFD entry
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_le_bytes()); // count
+    tiff.extend_from_slice(&orientation.to_le_bytes());
+    tiff.extend_from_slice(&[0, 0]);
+    tiff.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+    let mut app1 = b"Exif\x00\x00".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec(); // SOI
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn exif_orientation_is_applied() {
+    let upright = sample("obama.jpg");
+    // Store the picture turned 90 degrees anticlockwise and say so in EXIF
+    // (orientation 6: rotate 90 degrees clockwise to display), as phones do.
+    let stored = upright.clone().rotated(Rotation::R270);
+    let bytes = with_exif_orientation(&jpeg(&stored), 6);
+    let decoded = engine().decode(&bytes).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (upright.width(), upright.height()));
+    let (a, b) = (analyze(&decoded), analyze(&upright));
+    assert!(a.quality.passed(), "{:?}", a.quality);
+    let v = engine().verify(&a, &[b]).unwrap();
+    assert!(v.score.unwrap() > 0.9, "{v:?}");
+    // Without the tag the same bytes are a sideways face.
+    let sideways = analyze(&engine().decode(&jpeg(&stored)).unwrap());
+    assert!(sideways.main.is_none_or(|m| sideways.faces[m].landmarks[0].y != a.faces[0].landmarks[0].y));
+}
+
+/// RGB -> full-range BT.601 YUV, as a phone camera produces it.
+fn yuv(p: [u8; 3]) -> (u8, u8, u8) {
+    let (r, g, b) = (p[0] as f32, p[1] as f32, p[2] as f32);
+    let y = 0.299 * r + 0.587 * g + 0.114 * b;
+    let u = 128.0 + (b - y) * 0.564;
+    let v = 128.0 + (r - y) * 0.713;
+    (y.round().clamp(0.0, 255.0) as u8, u.round().clamp(0.0, 255.0) as u8, v.round().clamp(0.0, 255.0) as u8)
+}
+
+#[test]
+fn camera_buffers_give_the_same_face() {
+    let upright = sample("obama.jpg");
+    let reference = analyze(&upright);
+    // A sensor that delivers frames rotated: stored 90 degrees anticlockwise, rotation 90.
+    let stored = upright.clone().rotated(Rotation::R270);
+    let (w, h) = (stored.width() as usize, stored.height() as usize);
+    let stride = w + 64 + (w % 2);
+    // NV21 with padded rows: Y plane, then interleaved V/U at half resolution.
+    let mut nv21 = vec![0u8; stride * h + stride * h.div_ceil(2)];
+    for y in 0..h {
+        for x in 0..w {
+            let (luma, u, v) = yuv(stored.pixel(x as u32, y as u32));
+            nv21[y * stride + x] = luma;
+            if y % 2 == 0 && x % 2 == 0 {
+                let i = stride * h + (y / 2) * stride + x;
+                nv21[i] = v;
+                nv21[i + 1] = u;
+            }
+        }
+    }
+    // BGRA with padded rows.
+    let bstride = w * 4 + 32;
+    let mut bgra = vec![0u8; bstride * h];
+    for y in 0..h {
+        for x in 0..w {
+            let [r, g, b] = stored.pixel(x as u32, y as u32);
+            bgra[y * bstride + x * 4..y * bstride + x * 4 + 4].copy_from_slice(&[b, g, r, 255]);
+        }
+    }
+    for (format, data, row_stride) in [(PixelFormat::Nv21, &nv21, stride), (PixelFormat::Bgra8888, &bgra, bstride)] {
+        let cam = CameraBuffer {
+            data,
+            width: w as u32,
+            height: h as u32,
+            row_stride: row_stride as u32,
+            format,
+            rotation: Rotation::R90,
+        };
+        let frame = cam.to_frame(&Default::default()).unwrap();
+        assert_eq!((frame.width(), frame.height()), (upright.width(), upright.height()));
+        let a = analyze(&frame);
+        let v = engine().verify(&a, std::slice::from_ref(&reference)).unwrap();
+        assert!(v.score.unwrap() > 0.9, "{format:?}: {v:?}");
+    }
+}
+
+#[test]
+fn enrollment_store_round_trip_with_real_templates() {
+    let dir = std::env::temp_dir().join(format!("trustshot-enroll-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("templates.bin");
+    let key = [42u8; 32];
+    let model = engine().models()[1].id.clone();
+    let store = TemplateStore::open(&path, &key).unwrap();
+    let enrolled: Vec<_> =
+        ["obama2.jpg", "obama3.jpg"].iter().map(|n| analyze(&sample(n)).embedding.unwrap()).collect();
+    let templates = store.enroll("driver-7", &model, enrolled).unwrap();
+    drop(store);
+
+    let store = TemplateStore::open(&path, &key).unwrap();
+    let mine = store.templates_of("driver-7");
+    assert_eq!(mine, templates);
+    let probe = analyze(&sample("obama.jpg"));
+    assert_eq!(engine().verify_templates(&probe, &mine).unwrap().decision, Decision::Match);
+    let stranger = analyze(&sample("biden.jpg"));
+    assert_eq!(engine().verify_templates(&stranger, &mine).unwrap().decision, Decision::NoMatch);
+
+    // Removal on request: one template, then the person, then nothing left.
+    store.delete_template(&mine[0].id).unwrap();
+    assert_eq!(store.templates_of("driver-7").len(), 1);
+    store.delete_person("driver-7").unwrap();
+    assert!(matches!(engine().verify_templates(&probe, &store.templates_of("driver-7")), Err(FaceError::NoReference)));
+    store.delete_all().unwrap();
+    assert!(!path.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn one_engine_serves_many_threads_with_identical_results() {
+    let probe = sample("obama.jpg");
+    let reference = analyze(&sample("obama3.jpg"));
+    let expected = engine().verify(&analyze(&probe), std::slice::from_ref(&reference)).unwrap();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| engine().verify(&analyze(&probe), std::slice::from_ref(&reference)).unwrap()))
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), expected);
+        }
+    });
+}
