@@ -12,6 +12,7 @@ use crate::frame::Frame;
 use crate::geometry::{resize, Point, Rect};
 use crate::models::{bgr_nchw, output_vec, Model, ModelInfo, ModelSpec};
 use std::path::Path;
+use tract_core::prelude::Tensor;
 
 /// One NNEF plan per canvas, input `[1, 3, height, width]`, BGR 0..255: landscape
 /// and portrait 16:9 and 4:3 frames, squares, and a small square for crops.
@@ -123,13 +124,7 @@ impl Detector {
     pub fn detect(&self, frame: &Frame) -> Result<Vec<Face>> {
         let (model, rw, rh) = self.plan_for(frame.width(), frame.height());
         let (cw, ch) = canvas(model);
-        let scaled = if (rw, rh) == (frame.width(), frame.height()) { frame.clone() } else { resize(frame, rw, rh) };
-        let mut canvas = vec![0u8; cw * ch * 3];
-        for y in 0..rh as usize {
-            let src = &scaled.rgb()[y * rw as usize * 3..(y + 1) * rw as usize * 3];
-            canvas[y * cw * 3..y * cw * 3 + src.len()].copy_from_slice(src);
-        }
-        let outputs = model.run(bgr_nchw(cw, ch, &canvas))?;
+        let outputs = model.run(letterbox(frame, rw, rh, cw, ch))?;
         let id = model.spec().id;
         // Back to frame coordinates: the scale actually applied on each axis.
         let (sx, sy) = (frame.width() as f32 / rw as f32, frame.height() as f32 / rh as f32);
@@ -169,6 +164,18 @@ impl Detector {
         }
         Ok(nms(faces, self.config.nms_iou))
     }
+}
+
+/// The detector input: `frame` scaled to `rw` x `rh`, placed at the top-left
+/// of a black `cw` x `ch` canvas, as a BGR NCHW tensor.
+pub fn letterbox(frame: &Frame, rw: u32, rh: u32, cw: usize, ch: usize) -> Tensor {
+    let scaled = if (rw, rh) == (frame.width(), frame.height()) { frame.clone() } else { resize(frame, rw, rh) };
+    let mut canvas = vec![0u8; cw * ch * 3];
+    for y in 0..rh as usize {
+        let src = &scaled.rgb()[y * rw as usize * 3..(y + 1) * rw as usize * 3];
+        canvas[y * cw * 3..y * cw * 3 + src.len()].copy_from_slice(src);
+    }
+    bgr_nchw(cw, ch, &canvas)
 }
 
 fn face_is_finite(f: &Face) -> bool {

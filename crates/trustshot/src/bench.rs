@@ -40,8 +40,9 @@ pub enum BenchError {
     Encode(String),
 }
 
-/// Scales and centre-crops `frame` to `width` x `height` and encodes it as a
-/// JPEG (quality 90): a stand-in for a phone camera capture.
+/// Scales `frame` to cover `width` x `height`, crops it (centred across, from
+/// the top down, where a portrait's face is) and encodes it as a JPEG
+/// (quality 90): a stand-in for a phone camera capture.
 pub fn camera_jpeg(frame: &Frame, width: u32, height: u32) -> Result<Vec<u8>, BenchError> {
     let scale = (width as f32 / frame.width() as f32).max(height as f32 / frame.height() as f32);
     let (sw, sh) = (
@@ -49,7 +50,7 @@ pub fn camera_jpeg(frame: &Frame, width: u32, height: u32) -> Result<Vec<u8>, Be
         ((frame.height() as f32 * scale).ceil() as u32).max(height),
     );
     let scaled = trustshot_face::geometry::resize(frame, sw, sh);
-    let (x0, y0) = ((sw - width) / 2, (sh - height) / 2);
+    let (x0, y0) = ((sw - width) / 2, 0);
     let mut rgb = Vec::with_capacity((width * height * 3) as usize);
     for y in y0..y0 + height {
         let row = &scaled.rgb()[((y * sw + x0) * 3) as usize..((y * sw + x0 + width) * 3) as usize];
