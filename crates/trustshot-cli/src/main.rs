@@ -6,6 +6,7 @@
 mod bench;
 mod csv;
 mod eval;
+mod evidence;
 mod face;
 mod output;
 
@@ -34,6 +35,9 @@ enum Command {
     Eval(eval::EvalCommand),
     /// Per-stage timings, model load time and peak memory.
     Bench(bench::BenchArgs),
+    /// Sealed evidence packages: keygen, seal, open, inspect.
+    #[command(subcommand)]
+    Evidence(evidence::EvidenceCommand),
 }
 
 /// Where the models are: --models, $TRUSTSHOT_MODELS, or this checkout's models/dist.
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Command::Detect(args) => face::detect(&models, args),
         Command::Eval(cmd) => eval::run(&models, cmd),
         Command::Bench(args) => bench::run(&models, args),
+        Command::Evidence(cmd) => evidence::run(&models, cmd),
     };
     match result {
         Ok(code) => code,

@@ -7,5 +7,7 @@
 //! mobile bindings both run. The FFI crate wraps this crate, nothing else.
 
 pub mod bench;
+pub mod delivery;
 
+pub use trustshot_evidence as evidence;
 pub use trustshot_face as face;

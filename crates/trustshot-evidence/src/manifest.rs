@@ -1,0 +1,430 @@
+//! The signed manifest: what a package claims, bound by the device signature.
+//!
+//! Encoded as canonical CBOR (see `cbor.rs`) with text keys; optional fields are
+//! absent, never null. Reals are float64; places are integer 1e-7 degrees.
+//! `docs/evidence-format.md` lists every key.
+
+use crate::cbor::{self, Value};
+use crate::error::{EvidenceError, Result};
+use std::collections::BTreeMap;
+
+pub const MANIFEST_VERSION: i64 = 1;
+/// Largest photo a package may carry.
+pub const MAX_PHOTO_BYTES: u64 = 512 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    ProofOfDelivery,
+    IdentityCheck,
+    DocumentCheck,
+}
+
+impl Kind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::ProofOfDelivery => "proof_of_delivery",
+            Kind::IdentityCheck => "identity_check",
+            Kind::DocumentCheck => "document_check",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        [Kind::ProofOfDelivery, Kind::IdentityCheck, Kind::DocumentCheck].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A place, already rounded to `precision_m` metres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub lat_e7: i64,
+    pub lon_e7: i64,
+    pub precision_m: u32,
+}
+
+impl Location {
+    /// Rounds (lat, lon) to a grid of `precision_m` metres (1 m ..= 100 km):
+    /// the centre of the grid cell is kept, the exact position is not.
+    pub fn rounded(lat: f64, lon: f64, precision_m: u32) -> Result<Location> {
+        if !(lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)) {
+            return Err(EvidenceError::Manifest("latitude must be in -90..90 and longitude in -180..180"));
+        }
+        if !(1..=100_000).contains(&precision_m) {
+            return Err(EvidenceError::Manifest("location precision must be 1 m to 100 km"));
+        }
+        const METRES_PER_DEGREE: f64 = 111_320.0;
+        let step_lat = precision_m as f64 / METRES_PER_DEGREE;
+        let lat_r = ((lat / step_lat).floor() + 0.5) * step_lat;
+        let lat_r = lat_r.clamp(-90.0, 90.0);
+        // Longitude degrees shrink with the cosine of the latitude (floored near the poles).
+        let step_lon = (step_lat / lat_r.to_radians().cos().max(0.01)).min(360.0);
+        let lon_r = (((lon + 180.0) / step_lon).floor() + 0.5) * step_lon - 180.0;
+        let lon_r = lon_r.clamp(-180.0, 180.0);
+        Ok(Location { lat_e7: (lat_r * 1e7).round() as i64, lon_e7: (lon_r * 1e7).round() as i64, precision_m })
+    }
+}
+
+/// The photo a package carries: its exact bytes are bound by hash and length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoRef {
+    pub sha256: [u8; 32],
+    pub length: u64,
+    pub media_type: String,
+}
+
+/// A model a verdict came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelRef {
+    pub id: String,
+    pub sha256: String,
+}
+
+/// A verification decision as the phone made it, for later audit.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Verdict {
+    pub decision: String,
+    pub scores: BTreeMap<String, f64>,
+    pub thresholds: BTreeMap<String, f64>,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub kind: Kind,
+    /// Delivery id or verification subject id (opaque to the SDK).
+    pub subject: String,
+    /// Capture time, Unix seconds.
+    pub captured_at: i64,
+    pub location: Option<Location>,
+    /// Set by sealing from the photo actually sealed; absent for receipts.
+    pub photo: Option<PhotoRef>,
+    pub verdict: Option<Verdict>,
+    pub models: Vec<ModelRef>,
+    /// The SDK that sealed, e.g. `trustshot/0.1.0`.
+    pub sdk: String,
+    /// When the operator should delete the evidence, Unix seconds.
+    pub expires_at: Option<i64>,
+}
+
+impl Manifest {
+    pub fn new(kind: Kind, subject: impl Into<String>, captured_at: i64) -> Manifest {
+        Manifest {
+            kind,
+            subject: subject.into(),
+            captured_at,
+            location: None,
+            photo: None,
+            verdict: None,
+            models: Vec::new(),
+            sdk: concat!("trustshot/", env!("CARGO_PKG_VERSION")).into(),
+            expires_at: None,
+        }
+    }
+
+    pub fn to_cbor(&self) -> Result<Vec<u8>> {
+        if self.subject.is_empty() || self.subject.len() > 256 {
+            return Err(EvidenceError::Manifest("subject id must be 1 to 256 bytes"));
+        }
+        let t = |s: &str| Value::text(s);
+        let mut entries = vec![
+            (t("v"), Value::int(MANIFEST_VERSION)),
+            (t("kind"), t(self.kind.as_str())),
+            (t("subject"), t(&self.subject)),
+            (t("captured_at"), Value::int(self.captured_at)),
+            (t("sdk"), t(&self.sdk)),
+        ];
+        if let Some(l) = &self.location {
+            entries.push((
+                t("location"),
+                Value::map(vec![
+                    (t("lat_e7"), Value::int(l.lat_e7)),
+                    (t("lon_e7"), Value::int(l.lon_e7)),
+                    (t("precision_m"), Value::int(l.precision_m as i64)),
+                ]),
+            ));
+        }
+        if let Some(p) = &self.photo {
+            entries.push((
+                t("photo"),
+                Value::map(vec![
+                    (t("sha256"), Value::Bytes(p.sha256.to_vec())),
+                    (t("length"), Value::Uint(p.length)),
+                    (t("media_type"), t(&p.media_type)),
+                ]),
+            ));
+        }
+        if let Some(v) = &self.verdict {
+            let reals =
+                |m: &BTreeMap<String, f64>| Value::map(m.iter().map(|(k, v)| (t(k), Value::Float(*v))).collect());
+            entries.push((
+                t("verdict"),
+                Value::map(vec![
+                    (t("decision"), t(&v.decision)),
+                    (t("scores"), reals(&v.scores)),
+                    (t("thresholds"), reals(&v.thresholds)),
+                    (t("reasons"), Value::Array(v.reasons.iter().map(|r| t(r)).collect())),
+                ]),
+            ));
+        }
+        if !self.models.is_empty() {
+            let models = self
+                .models
+                .iter()
+                .map(|m| Value::map(vec![(t("id"), t(&m.id)), (t("sha256"), t(&m.sha256))]))
+                .collect();
+            entries.push((t("models"), Value::Array(models)));
+        }
+        if let Some(e) = self.expires_at {
+            entries.push((t("expires_at"), Value::int(e)));
+        }
+        Ok(cbor::encode(&Value::map(entries)))
+    }
+
+    pub fn from_cbor(bytes: &[u8]) -> Result<Manifest> {
+        let bad = EvidenceError::MalformedBundle;
+        let v = cbor::decode(bytes).map_err(|_| bad("manifest is not canonical CBOR"))?;
+        let Value::Map(entries) = &v else { return Err(bad("manifest is not a map")) };
+        const KNOWN: [&str; 10] =
+            ["v", "kind", "subject", "captured_at", "sdk", "location", "photo", "verdict", "models", "expires_at"];
+        if entries.iter().any(|(k, _)| !k.as_text().is_some_and(|k| KNOWN.contains(&k))) {
+            return Err(bad("manifest has an unknown key"));
+        }
+        if v.get("v").and_then(Value::as_i64) != Some(MANIFEST_VERSION) {
+            return Err(EvidenceError::UnknownVersion(format!("manifest v{:?}", v.get("v").and_then(Value::as_i64))));
+        }
+        let text = |v: &Value, key: &str| {
+            v.get(key).and_then(Value::as_text).map(str::to_owned).ok_or(bad("manifest text field missing"))
+        };
+        let int =
+            |v: &Value, key: &str| v.get(key).and_then(Value::as_i64).ok_or(bad("manifest integer field missing"));
+        let kind = Kind::parse(&text(&v, "kind")?).ok_or(bad("unknown manifest kind"))?;
+        let location = match v.get("location") {
+            None => None,
+            Some(l) => Some(Location {
+                lat_e7: int(l, "lat_e7")?,
+                lon_e7: int(l, "lon_e7")?,
+                precision_m: u32::try_from(int(l, "precision_m")?)
+                    .map_err(|_| bad("location precision out of range"))?,
+            }),
+        };
+        let photo = match v.get("photo") {
+            None => None,
+            Some(p) => {
+                let Some(Value::Bytes(hash)) = p.get("sha256") else { return Err(bad("photo hash missing")) };
+                let length = u64::try_from(int(p, "length")?).map_err(|_| bad("photo length out of range"))?;
+                if length > MAX_PHOTO_BYTES {
+                    return Err(bad("photo length over the limit"));
+                }
+                Some(PhotoRef {
+                    sha256: hash.as_slice().try_into().map_err(|_| bad("photo hash is not 32 bytes"))?,
+                    length,
+                    media_type: text(p, "media_type")?,
+                })
+            }
+        };
+        let verdict = match v.get("verdict") {
+            None => None,
+            Some(d) => {
+                let reals = |key: &str| -> Result<BTreeMap<String, f64>> {
+                    let Some(Value::Map(m)) = d.get(key) else { return Err(bad("verdict map missing")) };
+                    m.iter()
+                        .map(|(k, v)| match (k, v) {
+                            (Value::Text(k), Value::Float(f)) => Ok((k.clone(), *f)),
+                            _ => Err(bad("verdict entries must be text -> float")),
+                        })
+                        .collect()
+                };
+                let Some(Value::Array(reasons)) = d.get("reasons") else { return Err(bad("verdict reasons missing")) };
+                Some(Verdict {
+                    decision: text(d, "decision")?,
+                    scores: reals("scores")?,
+                    thresholds: reals("thresholds")?,
+                    reasons: reasons
+                        .iter()
+                        .map(|r| r.as_text().map(str::to_owned).ok_or(bad("reason is not text")))
+                        .collect::<Result<_>>()?,
+                })
+            }
+        };
+        let models = match v.get("models") {
+            None => Vec::new(),
+            Some(Value::Array(ms)) => ms
+                .iter()
+                .map(|m| Ok(ModelRef { id: text(m, "id")?, sha256: text(m, "sha256")? }))
+                .collect::<Result<_>>()?,
+            Some(_) => return Err(bad("models is not an array")),
+        };
+        Ok(Manifest {
+            kind,
+            subject: text(&v, "subject")?,
+            captured_at: int(&v, "captured_at")?,
+            location,
+            photo,
+            verdict,
+            models,
+            sdk: text(&v, "sdk")?,
+            expires_at: v
+                .get("expires_at")
+                .map(|e| e.as_i64().ok_or(bad("expires_at is not an integer")))
+                .transpose()?,
+        })
+    }
+
+    /// The manifest as JSON (what `evidence open` writes to manifest.json).
+    pub fn to_json(&self) -> String {
+        let s = |v: &str| json_string(v);
+        let mut fields = vec![
+            format!("\"v\":{MANIFEST_VERSION}"),
+            format!("\"kind\":{}", s(self.kind.as_str())),
+            format!("\"subject\":{}", s(&self.subject)),
+            format!("\"captured_at\":{}", self.captured_at),
+            format!("\"sdk\":{}", s(&self.sdk)),
+        ];
+        if let Some(l) = &self.location {
+            fields.push(format!(
+                "\"location\":{{\"lat\":{},\"lon\":{},\"lat_e7\":{},\"lon_e7\":{},\"precision_m\":{}}}",
+                l.lat_e7 as f64 / 1e7,
+                l.lon_e7 as f64 / 1e7,
+                l.lat_e7,
+                l.lon_e7,
+                l.precision_m
+            ));
+        }
+        if let Some(p) = &self.photo {
+            fields.push(format!(
+                "\"photo\":{{\"sha256\":{},\"length\":{},\"media_type\":{}}}",
+                s(&crate::keys::hex(&p.sha256)),
+                p.length,
+                s(&p.media_type)
+            ));
+        }
+        if let Some(v) = &self.verdict {
+            let reals = |m: &BTreeMap<String, f64>| {
+                let items: Vec<String> = m.iter().map(|(k, v)| format!("{}:{}", s(k), json_number(*v))).collect();
+                format!("{{{}}}", items.join(","))
+            };
+            let reasons: Vec<String> = v.reasons.iter().map(|r| s(r)).collect();
+            fields.push(format!(
+                "\"verdict\":{{\"decision\":{},\"scores\":{},\"thresholds\":{},\"reasons\":[{}]}}",
+                s(&v.decision),
+                reals(&v.scores),
+                reals(&v.thresholds),
+                reasons.join(",")
+            ));
+        }
+        if !self.models.is_empty() {
+            let models: Vec<String> =
+                self.models.iter().map(|m| format!("{{\"id\":{},\"sha256\":{}}}", s(&m.id), s(&m.sha256))).collect();
+            fields.push(format!("\"models\":[{}]", models.join(",")));
+        }
+        if let Some(e) = self.expires_at {
+            fields.push(format!("\"expires_at\":{e}"));
+        }
+        format!("{{{}}}", fields.join(","))
+    }
+}
+
+fn json_number(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        "null".into()
+    }
+}
+
+pub fn json_string(v: &str) -> String {
+    let mut out = String::from("\"");
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// What the customer and the address allow, decided by the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Policy {
+    /// The customer opted out of delivery photos.
+    pub photo_opt_out: bool,
+    /// The address is confidential (e.g. a gift-registry delivery).
+    pub confidential_address: bool,
+}
+
+impl Policy {
+    /// Refuses a photo when the policy forbids one (a receipt without a photo is still allowed).
+    pub fn check_photo(&self) -> Result<()> {
+        if self.photo_opt_out {
+            return Err(EvidenceError::PhotoNotAllowed("the customer opted out of delivery photos"));
+        }
+        if self.confidential_address {
+            return Err(EvidenceError::PhotoNotAllowed("the delivery address is confidential"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> Manifest {
+        let mut m = Manifest::new(Kind::IdentityCheck, "seller-42", 1_790_000_000);
+        m.location = Some(Location::rounded(52.520_008, 13.404_954, 100).unwrap());
+        m.photo = Some(PhotoRef { sha256: [7; 32], length: 1234, media_type: "image/jpeg".into() });
+        m.verdict = Some(Verdict {
+            decision: "manual_review".into(),
+            scores: [("face_match".to_string(), 0.42), ("liveness".to_string(), 0.97)].into_iter().collect(),
+            thresholds: [("face_match".to_string(), 0.36)].into_iter().collect(),
+            reasons: vec!["low_document_quality".into()],
+        });
+        m.models = vec![ModelRef { id: "sface-2021dec".into(), sha256: "ab".repeat(32) }];
+        m.expires_at = Some(1_800_000_000);
+        m
+    }
+
+    #[test]
+    fn cbor_round_trip_is_exact() {
+        let m = full();
+        let bytes = m.to_cbor().unwrap();
+        assert_eq!(Manifest::from_cbor(&bytes).unwrap(), m);
+        assert_eq!(Manifest::from_cbor(&bytes).unwrap().to_cbor().unwrap(), bytes);
+        let minimal = Manifest::new(Kind::ProofOfDelivery, "d-1", 0);
+        assert_eq!(Manifest::from_cbor(&minimal.to_cbor().unwrap()).unwrap(), minimal);
+    }
+
+    #[test]
+    fn rounding_keeps_the_cell_not_the_position() {
+        let a = Location::rounded(52.520_008, 13.404_954, 1000).unwrap();
+        let b = Location::rounded(52.521_500, 13.405_800, 1000).unwrap();
+        assert_eq!(a, b, "two doors 150 m apart share a 1 km cell");
+        let fine = Location::rounded(52.520_008, 13.404_954, 1).unwrap();
+        assert!((fine.lat_e7 - 525_200_080).abs() < 100 && (fine.lon_e7 - 134_049_540).abs() < 200);
+        assert!(Location::rounded(f64::NAN, 0.0, 10).is_err());
+        assert!(Location::rounded(91.0, 0.0, 10).is_err());
+        assert!(Location::rounded(0.0, 0.0, 0).is_err());
+    }
+
+    #[test]
+    fn policy_refuses_photos_only() {
+        assert!(Policy::default().check_photo().is_ok());
+        assert!(matches!(
+            Policy { photo_opt_out: true, ..Policy::default() }.check_photo(),
+            Err(EvidenceError::PhotoNotAllowed(_))
+        ));
+        assert!(matches!(
+            Policy { confidential_address: true, ..Policy::default() }.check_photo(),
+            Err(EvidenceError::PhotoNotAllowed(_))
+        ));
+    }
+
+    #[test]
+    fn json_escapes() {
+        assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+        let json = full().to_json();
+        assert!(json.contains("\"kind\":\"identity_check\"") && json.contains("\"precision_m\":100"));
+    }
+}

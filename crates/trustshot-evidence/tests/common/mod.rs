@@ -1,0 +1,89 @@
+//! Test support: fixed randomness and deterministic signers, for known-answer
+//! vectors. Never used outside tests: the SDK seals with OS randomness.
+#![allow(dead_code)]
+
+use p256::ecdsa::signature::Signer as _;
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::pkcs8::{EncodePrivateKey, LineEnding};
+use std::collections::VecDeque;
+use trustshot_evidence::hpke::Encapsulator;
+use trustshot_evidence::package::SealRandomness;
+use trustshot_evidence::{EvidenceError, PublicKey, SignatureFormat, Signer};
+
+pub fn unhex(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+pub fn secret(bytes: &[u8]) -> p256::SecretKey {
+    p256::SecretKey::from_slice(bytes).unwrap()
+}
+
+/// A scalar made of one repeated byte (valid for 0x01..=0x7f).
+pub fn repeated(byte: u8) -> p256::SecretKey {
+    secret(&[byte; 32])
+}
+
+pub fn public_of(key: &p256::SecretKey) -> PublicKey {
+    PublicKey::from_sec1(key.public_key().to_encoded_point(false).as_bytes()).unwrap()
+}
+
+pub fn private_pem(key: &p256::SecretKey) -> String {
+    key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
+}
+
+/// File key, payload nonce and ephemeral scalars, all fixed.
+pub struct FixedRandom {
+    pub file_key: [u8; 16],
+    pub nonce: [u8; 16],
+    pub ephemerals: VecDeque<p256::SecretKey>,
+}
+
+impl Encapsulator for FixedRandom {
+    fn encapsulate(&mut self, pk_r: &[u8; 65]) -> trustshot_evidence::Result<([u8; 65], [u8; 32])> {
+        let e = self.ephemerals.pop_front().expect("one ephemeral scalar per recipient");
+        let enc: [u8; 65] = e.public_key().to_encoded_point(false).as_bytes().try_into().unwrap();
+        let pk = p256::PublicKey::from_sec1_bytes(pk_r).map_err(|_| EvidenceError::Key("bad point"))?;
+        let dh = p256::ecdh::diffie_hellman(e.to_nonzero_scalar(), pk.as_affine());
+        Ok((enc, (*dh.raw_secret_bytes()).into()))
+    }
+}
+
+impl SealRandomness for FixedRandom {
+    fn file_key(&mut self) -> trustshot_evidence::Result<[u8; 16]> {
+        Ok(self.file_key)
+    }
+
+    fn payload_nonce(&mut self) -> trustshot_evidence::Result<[u8; 16]> {
+        Ok(self.nonce)
+    }
+}
+
+/// RFC 6979 deterministic ECDSA, returning raw `r || s` or DER (as phones do).
+pub struct DeterministicSigner {
+    pub key: p256::SecretKey,
+    pub format: SignatureFormat,
+}
+
+impl Signer for DeterministicSigner {
+    fn public_key(&self) -> trustshot_evidence::Result<PublicKey> {
+        Ok(public_of(&self.key))
+    }
+
+    fn sign(&self, message: &[u8]) -> trustshot_evidence::Result<Vec<u8>> {
+        let sig: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from(&self.key).sign(message);
+        Ok(match self.format {
+            SignatureFormat::Raw => sig.to_bytes().to_vec(),
+            SignatureFormat::Der => sig.to_der().as_bytes().to_vec(),
+        })
+    }
+
+    fn signature_format(&self) -> SignatureFormat {
+        self.format
+    }
+}
+
+/// The KAT photo: byte i = (i * 31 + 7) mod 251, 70,000 bytes (two chunks).
+pub fn kat_photo() -> Vec<u8> {
+    (0..70_000u32).map(|i| ((i * 31 + 7) % 251) as u8).collect()
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Acceptance checks on the evaluation data in ../shared (skipped, and said so,
+when that folder is absent): the numbers the issues ask for, measured by the
+CLI's own evaluation commands, each compared with its bar.
+
+    scripts/acceptance.py [--shared ../shared] [--cli target/release/trustshot]
+
+Prints one line per check and "acceptance: N passed, M failed".
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+results = []
+
+
+def check(name, ok, measured):
+    results.append(ok)
+    print(f"{'ok  ' if ok else 'FAIL'} {name}: {measured}")
+
+
+def run_json(cli, *args):
+    out = subprocess.run([cli, *args, "--json"], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed: {out.stderr}")
+    return json.loads(out.stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+    parser.add_argument("--cli", default="target/release/trustshot")
+    args = parser.parse_args()
+    data = os.path.join(args.shared, "data")
+    if not os.path.isdir(data):
+        print(f"SKIPPED: {data} is not present; the acceptance checks need the evaluation data")
+        print("acceptance: 0 passed, 0 failed")
+        return
+
+    lfw = run_json(args.cli, "eval", "lfw", "--pairs", f"{data}/lfw/pairsDevTrain.txt", "--images", f"{data}/lfw/images")
+    check("LFW View 1 training pairs, accuracy >= 99.3% (detect failures count as errors)", lfw["accuracy"] >= 0.993,
+          f"{lfw['accuracy']:.4f} over {lfw['pairs']} pairs, {lfw['detect_failures']} detect failures")
+    check("LFW: every pair scored", lfw["pairs"] == 2200, lfw["pairs"])
+
+    det = run_json(args.cli, "eval", "detection", "--data", f"{data}/face_detection")
+    dlib = det["sources"]["dlib_faces"]
+    check("dlib faces >= 40 px, recall at IoU 0.5 >= 95%", dlib["recall_iou50"] >= 0.95, f"{dlib['recall_iou50']:.3f} of {dlib['gt_faces_min_size']}")
+    skimage = det["sources"]["no_face_skimage"]
+    check("no face reported on the skimage no-face images", skimage["false_positive_images"] == 0,
+          f"{skimage['false_positive_images']} of {skimage['no_face_images']}")
+    # Reported, not asserted: a known open item (models/README.md, "Detection").
+    print(f"note dlib_faces/dogs.jpg (a dog): {dlib['false_positive_images']} image(s) with a false face")
+
+    failed = results.count(False)
+    print(f"acceptance: {len(results) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
