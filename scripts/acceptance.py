@@ -54,6 +54,18 @@ def main():
     # Reported, not asserted: a known open item (models/README.md, "Detection").
     print(f"note dlib_faces/dogs.jpg (a dog): {dlib['false_positive_images']} image(s) with a false face")
 
+    live = run_json(args.cli, "eval", "liveness", "--manifest", f"{data}/anti_spoof/manifest.csv", "--root", f"{data}/anti_spoof")
+    printed = live["attacks"]["print_photo"]
+    check("passive liveness, printed photos: APCER <= 5% at BPCER <= 5%", printed["apcer_at_bpcer_5pct"] <= 0.05,
+          f"APCER {printed['apcer_at_bpcer_5pct']:.3f} over {printed['frames']} frames ({printed['no_face']} without a face)")
+    check("passive liveness, printed photos at the shipped threshold", printed["apcer"] <= 0.05,
+          f"APCER {printed['apcer']:.3f}, BPCER {live['bona_fide']['bpcer']:.3f}")
+    replay = run_json(args.cli, "eval", "liveness", "--manifest", f"{data}/anti_spoof/replay/manifest.csv", "--root", f"{data}/anti_spoof/replay")
+    r = replay["attacks"]["spoof_replay"]
+    # Reported, not asserted: the replay target is missed (models/README.md, "Liveness").
+    print(f"note screen replay: APCER {r['apcer_at_bpcer_5pct']:.3f} at BPCER 5% (target 0.05), "
+          f"APCER {r['apcer']:.3f} / BPCER {replay['bona_fide']['bpcer']:.3f} at the shipped threshold")
+
     failed = results.count(False)
     print(f"acceptance: {len(results) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

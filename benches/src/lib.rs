@@ -16,6 +16,7 @@ use trustshot_face::detect::{letterbox, YUNET_SPECS};
 use trustshot_face::embed::SFACE_SPEC;
 use trustshot_face::models::{bgr_nchw, Model, ModelSpec};
 use trustshot_face::{EngineConfig, FaceEngine, Frame};
+use trustshot_identity::passive::{context_crop, MINIFASNET_V1SE, MINIFASNET_V2};
 
 pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -32,8 +33,10 @@ pub struct Case {
     pub input: Tensor,
 }
 
-/// Every face-pipeline model plan, each with the sample portrait prepared for it.
-pub fn face_cases(models: &Path) -> Result<Vec<Case>, String> {
+/// Every model plan, each with the sample portrait prepared for it. The
+/// liveness models are included when they are installed (they come from the
+/// model mirror, not a registry: models/README.md).
+pub fn model_cases(models: &Path) -> Result<Vec<Case>, String> {
     let bytes = std::fs::read(workspace().join("samples/obama.jpg"))
         .map_err(|e| format!("samples/obama.jpg: {e}: run scripts/setup"))?;
     let engine = FaceEngine::load(models, EngineConfig::default()).map_err(|e| e.to_string())?;
@@ -49,6 +52,14 @@ pub fn face_cases(models: &Path) -> Result<Vec<Case>, String> {
     let face = faces.first().ok_or("no face in the sample portrait")?;
     let crop = align(&frame, face).ok_or("degenerate landmarks")?.crop;
     cases.push(Case { name: "sface".into(), spec: SFACE_SPEC, input: bgr_nchw(112, 112, crop.rgb()) });
+    for (spec, scale) in [(MINIFASNET_V2, 2.7), (MINIFASNET_V1SE, 4.0)] {
+        if !models.join(spec.nnef).exists() {
+            eprintln!("SKIPPED: {} is not installed (no model mirror on this machine)", spec.nnef);
+            continue;
+        }
+        let crop = context_crop(&frame, &face.bbox, scale, 80);
+        cases.push(Case { name: spec.id.into(), spec, input: bgr_nchw(80, 80, crop.rgb()) });
+    }
     Ok(cases)
 }
 

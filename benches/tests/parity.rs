@@ -5,7 +5,7 @@
 #[test]
 fn tract_matches_onnxruntime_on_a_real_photo() {
     let models = trustshot_benches::model_dir();
-    let cases = trustshot_benches::face_cases(&models).unwrap();
+    let cases = trustshot_benches::model_cases(&models).unwrap();
     let rows = trustshot_benches::compare(&models, &cases, 0).unwrap();
     assert_eq!(rows.len(), cases.len());
     for r in &rows {

@@ -6,7 +6,7 @@ fn main() {
     let runs = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(20);
     let models = trustshot_benches::model_dir();
     let result =
-        trustshot_benches::face_cases(&models).and_then(|cases| trustshot_benches::compare(&models, &cases, runs));
+        trustshot_benches::model_cases(&models).and_then(|cases| trustshot_benches::compare(&models, &cases, runs));
     let rows = match result {
         Ok(rows) => rows,
         Err(e) => {

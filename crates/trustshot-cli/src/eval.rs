@@ -26,6 +26,10 @@ pub enum EvalCommand {
     /// Distribution of the quality measures, and how often each check fails,
     /// over every JPEG/PNG under a folder (for choosing and stating thresholds).
     Quality(QualityArgs),
+    /// Passive liveness: APCER per attack type and BPCER on a labelled manifest.
+    Liveness(crate::identity::LivenessArgs),
+    /// ID documents: portrait found, capture measures, portrait-to-portrait scores.
+    Documents(crate::identity::DocumentsArgs),
 }
 
 #[derive(Args)]
@@ -70,6 +74,8 @@ pub fn run(models: &Path, cmd: EvalCommand) -> CliResult {
         EvalCommand::Lfw(args) => lfw(models, args),
         EvalCommand::Detection(args) => detection(models, args),
         EvalCommand::Quality(args) => quality(models, args),
+        EvalCommand::Liveness(args) => crate::identity::eval_liveness(models, args),
+        EvalCommand::Documents(args) => crate::identity::eval_documents(models, args),
     }
 }
 

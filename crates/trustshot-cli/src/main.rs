@@ -8,6 +8,7 @@ mod csv;
 mod eval;
 mod evidence;
 mod face;
+mod identity;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ enum Command {
     Verify(face::VerifyArgs),
     /// Faces (box, landmarks, score) and capture-quality measures of one picture.
     Detect(face::DetectArgs),
+    /// Is the seller on the selfie the person on the ID? Liveness, document checks, match.
+    VerifyId(identity::VerifyIdArgs),
     /// Accuracy evaluations on labelled data.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Verify(args) => face::verify(&models, args),
         Command::Detect(args) => face::detect(&models, args),
+        Command::VerifyId(args) => identity::verify_id_command(&models, args),
         Command::Eval(cmd) => eval::run(&models, cmd),
         Command::Bench(args) => bench::run(&models, args),
         Command::Evidence(cmd) => evidence::run(&models, cmd),

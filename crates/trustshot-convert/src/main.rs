@@ -3,7 +3,8 @@
 //! decluttered, so the mobile library needs no ONNX parser.
 //!
 //! Usage: `trustshot-convert MODEL_DIR` — reads `<spec.onnx>` and writes
-//! `<spec.nnef>` in MODEL_DIR for every model spec of the SDK crates.
+//! `<spec.nnef>` in MODEL_DIR for every model spec of the SDK crates whose ONNX
+//! is there (optional models without a source on this machine are skipped).
 
 use std::path::Path;
 use tract_onnx::prelude::*;
@@ -29,7 +30,12 @@ fn main() {
         std::process::exit(2);
     };
     let dir = Path::new(&dir);
-    for spec in trustshot_face::model_specs() {
+    let specs = trustshot_face::model_specs().into_iter().chain(trustshot_identity::model_specs());
+    for spec in specs {
+        if !dir.join(spec.onnx).exists() {
+            println!("skipped {} (not built on this machine)", spec.onnx);
+            continue;
+        }
         if let Err(e) = convert(dir, &spec) {
             eprintln!("trustshot-convert: {} -> {}: {e:#}", spec.onnx, spec.nnef);
             std::process::exit(1);

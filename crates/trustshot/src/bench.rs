@@ -5,8 +5,10 @@
 //! Timings are measured, never asserted: shared machines are noisy.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 use trustshot_face::{EngineConfig, FaceEngine, Frame};
+use trustshot_identity::{Action, ChallengeConfig, ChallengeSession, PassiveLiveness};
 
 /// Statistics of one stage, in milliseconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +40,8 @@ pub enum BenchError {
     NoUsableFace,
     #[error("could not encode the bench image: {0}")]
     Encode(String),
+    #[error(transparent)]
+    Evidence(#[from] trustshot_evidence::EvidenceError),
 }
 
 /// Scales `frame` to cover `width` x `height`, crops it (centred across, from
@@ -63,13 +67,20 @@ pub fn camera_jpeg(frame: &Frame, width: u32, height: u32) -> Result<Vec<u8>, Be
     Ok(out)
 }
 
-/// Loads the models, then runs the face pipeline `iterations` times on `jpeg`.
+/// Loads the models, then runs `iterations` times on `jpeg`: the face
+/// pipeline stage by stage, passive liveness and a challenge-session step (when
+/// the liveness models are installed), and sealing a 4 MB evidence package.
 pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchReport, BenchError> {
     if iterations == 0 {
         return Err(BenchError::NoIterations);
     }
     let start = Instant::now();
-    let engine = FaceEngine::load(model_dir, EngineConfig::default())?;
+    let engine = Arc::new(FaceEngine::load(model_dir, EngineConfig::default())?);
+    let liveness = match PassiveLiveness::load(model_dir) {
+        Ok(l) => Some(l),
+        Err(trustshot_face::FaceError::ModelMissing(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
     let model_load_ms = ms(start);
 
     let mut decode = Vec::new();
@@ -98,13 +109,40 @@ pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchRepo
         embed.push(analysis.timings.embed_ms);
         total.push(total_ms);
     }
-    let stages = vec![
+    let mut stages = vec![
         stats("decode_jpeg", decode),
         stats("detect", detect),
         stats("align_quality", align),
         stats("embed", embed),
         stats("decode_detect_align_embed", total),
     ];
+    let frame = engine.decode(jpeg)?;
+    if let Some(liveness) = &liveness {
+        let face = *engine.analyze(&frame)?.faces.first().ok_or(BenchError::NoUsableFace)?;
+        let mut passive = Vec::new();
+        for _ in 0..=iterations {
+            let start = Instant::now();
+            liveness.assess(&frame, &face)?;
+            passive.push(ms(start));
+        }
+        passive.remove(0);
+        stages.push(stats("liveness_passive", passive));
+        // A challenge session fed the same frame: each step detects and
+        // judges; the still-image rule ends it after its window, so sessions
+        // are renewed as needed.
+        let config = ChallengeConfig { still_window_ms: u64::MAX, ..ChallengeConfig::default() };
+        let mut session = ChallengeSession::with_actions(engine.clone(), config, vec![Action::TurnLeft])
+            .map_err(|e| BenchError::Encode(e.to_string()))?;
+        let mut step = Vec::new();
+        for i in 0..=iterations as u64 {
+            let start = Instant::now();
+            session.push_frame(&frame, i * 33).map_err(|e| BenchError::Encode(e.to_string()))?;
+            step.push(ms(start));
+        }
+        step.remove(0);
+        stages.push(stats("challenge_step", step));
+    }
+    stages.push(seal_4mb(iterations)?);
     Ok(BenchReport {
         image_width: width,
         image_height: height,
@@ -113,6 +151,32 @@ pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchRepo
         stages,
         peak_rss_bytes: peak_rss(),
     })
+}
+
+/// Sealing a 4 MB photo for one recipient with a software device key.
+fn seal_4mb(iterations: usize) -> Result<StageStats, BenchError> {
+    use trustshot_evidence::{keys, seal, Kind, Manifest, PhotoData, PhotoInput, Policy, SoftwareSigner};
+    let photo: Vec<u8> = (0..4_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    let operator = keys::generate()?;
+    let signer = SoftwareSigner::from_pkcs8_pem(&keys::generate()?.private_pem)?;
+    let mut samples = Vec::new();
+    let mut out = Vec::with_capacity(photo.len() + 4096);
+    for _ in 0..=iterations {
+        out.clear();
+        let start = Instant::now();
+        let input = PhotoInput { media_type: "image/jpeg".into(), data: PhotoData::Bytes(&photo) };
+        seal(
+            Manifest::new(Kind::ProofOfDelivery, "bench", 0),
+            Some(input),
+            Policy::default(),
+            &[operator.public],
+            &signer,
+            &mut out,
+        )?;
+        samples.push(ms(start));
+    }
+    samples.remove(0);
+    Ok(stats("evidence_seal_4mb", samples))
 }
 
 fn ms(start: Instant) -> f64 {

@@ -1,0 +1,226 @@
+//! ID document against selfie: find the portrait on a photographed document,
+//! check the capture, match the selfie to it, and decide approve / reject /
+//! manual review with every score, threshold and reason, for a human reviewer.
+//!
+//! Thresholds. A document portrait is small, old and printed, so a genuine
+//! pair scores lower than two selfies do, while a different person does not
+//! score higher. Rather than lowering the approve threshold (which raises false
+//! matches), the decision has a band: approve at or above the selfie
+//! threshold for FMR 1e-4, reject below the one for FMR 1e-2, and send what
+//! lies between to a person. How the specimens score: models/README.md, "ID".
+
+use crate::passive::{moire_peak, LivenessScore, PassiveLiveness};
+use trustshot_face::align::align;
+use trustshot_face::detect::Face;
+use trustshot_face::matcher::operating_point;
+use trustshot_face::quality::luma_stats;
+use trustshot_face::{Analysis, FaceEngine, FaceError, Frame};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdDecision {
+    Approve,
+    Reject,
+    ManualReview,
+}
+
+impl IdDecision {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IdDecision::Approve => "approve",
+            IdDecision::Reject => "reject",
+            IdDecision::ManualReview => "manual_review",
+        }
+    }
+}
+
+/// Defaults and how they were chosen (models/README.md, "ID documents"): the
+/// sharpness floor sits below every specimen portrait (softest 35) and below
+/// the selfie gate (40); the moiré ceiling sits above every specimen document
+/// (highest 3.45), and is not validated on a photographed screen (none in the data).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DocumentConfig {
+    /// Smallest portrait width accepted, in document pixels.
+    pub min_portrait_px: f32,
+    /// Minimum variance of the Laplacian of the aligned portrait (printed
+    /// portraits are softer than selfies, hence lower than the selfie gate).
+    pub min_portrait_sharpness: f32,
+    /// Maximum share of near-saturated pixels on the portrait.
+    pub max_portrait_glare: f32,
+    /// Above this moiré peak (log10 of peak over median spectral energy)
+    /// around the portrait, the document is suspected to be a photo of a screen.
+    pub max_moire_peak: f32,
+    /// Selfie-to-portrait cosine at or above which the match is approved (FMR 1e-4).
+    pub approve_fmr: f64,
+    /// Below the threshold of this FMR the match is rejected (FMR 1e-2).
+    pub reject_fmr: f64,
+}
+
+impl Default for DocumentConfig {
+    fn default() -> Self {
+        DocumentConfig {
+            min_portrait_px: 32.0,
+            min_portrait_sharpness: 20.0,
+            max_portrait_glare: 0.05,
+            max_moire_peak: 4.0,
+            approve_fmr: 1e-4,
+            reject_fmr: 1e-2,
+        }
+    }
+}
+
+/// One reason behind a decision: what was measured, against which threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdReason {
+    pub code: String,
+    pub measured: f32,
+    pub threshold: f32,
+}
+
+/// What was measured on the document.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PortraitCheck {
+    pub face: Face,
+    pub width: f32,
+    pub sharpness: f32,
+    pub glare: f32,
+    pub moire_peak: f32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdVerification {
+    pub decision: IdDecision,
+    /// Cosine of selfie and portrait embeddings.
+    pub face_match: Option<f32>,
+    pub approve_threshold: f32,
+    pub reject_threshold: f32,
+    pub liveness: Option<LivenessScore>,
+    pub portrait: Option<PortraitCheck>,
+    pub selfie_quality_passed: bool,
+    /// Everything that kept the decision from approve (empty when approved).
+    pub reasons: Vec<IdReason>,
+}
+
+/// Finds the portrait: the largest face on the document.
+pub fn find_portrait(engine: &FaceEngine, document: &Frame) -> Result<Option<Face>, FaceError> {
+    let faces = engine.detect(document)?;
+    Ok(faces.into_iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())))
+}
+
+/// Capture measures of the portrait on the document.
+pub fn check_portrait(document: &Frame, face: &Face) -> PortraitCheck {
+    let (sharpness, glare) = match align(document, face) {
+        Some(a) => (luma_stats(&a.crop).1, crate::passive::glare_share(&a.crop)),
+        None => (0.0, 0.0),
+    };
+    // The document around the portrait, where a screen's pixel grid shows.
+    let around = crate::passive::context_crop(document, &face.bbox, 2.0, 128);
+    PortraitCheck { face: *face, width: face.bbox.w, sharpness, glare, moire_peak: moire_peak(&around) }
+}
+
+fn reason(code: impl Into<String>, measured: f32, threshold: f32) -> IdReason {
+    IdReason { code: code.into(), measured, threshold }
+}
+
+/// The full check. `selfie` must already be analysed (quality gate and
+/// embedding); `liveness` is `None` when no liveness model is installed, which
+/// can never lead to approval.
+pub fn verify_id(
+    engine: &FaceEngine,
+    liveness: Option<&PassiveLiveness>,
+    config: &DocumentConfig,
+    document: &Frame,
+    selfie_frame: &Frame,
+    selfie: &Analysis,
+) -> Result<IdVerification, FaceError> {
+    let approve = operating_point(config.approve_fmr)
+        .ok_or_else(|| FaceError::Config("approve_fmr is not calibrated".into()))?
+        .threshold;
+    let reject = operating_point(config.reject_fmr)
+        .ok_or_else(|| FaceError::Config("reject_fmr is not calibrated".into()))?
+        .threshold;
+    let mut reasons = Vec::new();
+    let mut rejected = false;
+
+    // The selfie: a usable capture and a live person.
+    for r in &selfie.quality.reasons {
+        reasons.push(reason(format!("selfie_{}", r.code.as_str()), r.measured, r.threshold));
+        rejected = true;
+    }
+    let selfie_face = selfie.main.map(|i| selfie.faces[i]);
+    let live = match (liveness, selfie_face) {
+        (Some(model), Some(face)) => {
+            let score = model.assess(selfie_frame, &face)?;
+            if !score.live {
+                reasons.push(reason("liveness_failed", score.score, score.threshold));
+                rejected = true;
+            }
+            Some(score)
+        }
+        (None, _) => {
+            reasons.push(reason("liveness_unavailable", 0.0, 1.0));
+            None
+        }
+        (Some(_), None) => None,
+    };
+
+    // The document: a portrait, captured well enough to compare.
+    let portrait = find_portrait(engine, document)?.map(|face| check_portrait(document, &face));
+    let mut face_match = None;
+    match &portrait {
+        None => {
+            reasons.push(reason("portrait_not_found", 0.0, 1.0));
+            rejected = true;
+        }
+        Some(p) => {
+            let checks = [
+                (p.width < config.min_portrait_px, "portrait_too_small", p.width, config.min_portrait_px),
+                (
+                    p.sharpness < config.min_portrait_sharpness,
+                    "portrait_blurred",
+                    p.sharpness,
+                    config.min_portrait_sharpness,
+                ),
+                (p.glare > config.max_portrait_glare, "portrait_glare", p.glare, config.max_portrait_glare),
+                (
+                    p.moire_peak > config.max_moire_peak,
+                    "screen_recapture_suspected",
+                    p.moire_peak,
+                    config.max_moire_peak,
+                ),
+            ];
+            for (failed, code, measured, threshold) in checks {
+                if failed {
+                    reasons.push(reason(code, measured, threshold));
+                }
+            }
+            if let Some(selfie_embedding) = &selfie.embedding {
+                let portrait_embedding = engine.embed_face(document, &p.face)?;
+                let score = selfie_embedding.cosine(&portrait_embedding);
+                face_match = Some(score);
+                if score < reject {
+                    reasons.push(reason("face_mismatch", score, reject));
+                    rejected = true;
+                } else if score < approve {
+                    reasons.push(reason("face_match_uncertain", score, approve));
+                }
+            }
+        }
+    }
+    let decision = if rejected {
+        IdDecision::Reject
+    } else if reasons.is_empty() {
+        IdDecision::Approve
+    } else {
+        IdDecision::ManualReview
+    };
+    Ok(IdVerification {
+        decision,
+        face_match,
+        approve_threshold: approve,
+        reject_threshold: reject,
+        liveness: live,
+        portrait,
+        selfie_quality_passed: selfie.quality.passed(),
+        reasons,
+    })
+}

@@ -1,0 +1,21 @@
+//! trustshot-identity: is a live person in front of the camera, and is it the
+//! person on the ID?
+//!
+//! ```text
+//! passive    one frame: MiniFASNet + spectrum + glare, fused into a live probability
+//! challenge  a session of random head movements judged from landmarks over time
+//! document   portrait on an ID, capture checks, selfie match, approve / reject / review
+//! ```
+
+pub mod challenge;
+pub mod document;
+pub mod passive;
+
+pub use challenge::{Action, ChallengeConfig, ChallengeSession, FailReason, SessionError, SessionState};
+pub use document::{verify_id, DocumentConfig, IdDecision, IdReason, IdVerification};
+pub use passive::{Cues, LivenessScore, PassiveLiveness};
+
+/// Every model file this crate loads (for the converter and packaging).
+pub fn model_specs() -> Vec<trustshot_face::ModelSpec> {
+    vec![passive::MINIFASNET_V2, passive::MINIFASNET_V1SE]
+}
