@@ -4,7 +4,8 @@
 //! The SDK ships pre-converted NNEF (see `models/README.md`): `scripts/setup`
 //! fetches the ONNX sources from package registries and `trustshot-convert`
 //! turns each [`ModelSpec`] into its NNEF file with the input shape fixed, so
-//! the mobile library links tract-core + tract-nnef only, not the ONNX parser.
+//! the mobile library links tract-core + tract-nnef only, not the ONNX parser
+//! (the converted graphs use only the `tract_core` operator registry).
 
 use crate::error::{FaceError, Result};
 use std::path::Path;
@@ -62,8 +63,7 @@ impl Model {
     /// Loads an NNEF archive from memory (for apps that ship models as assets).
     pub fn from_bytes(spec: &ModelSpec, bytes: &[u8]) -> Result<Model> {
         let load_err = |e: TractError| FaceError::ModelLoad { model: spec.id, detail: format!("{e:#}") };
-        let nnef = tract_onnx_opl_registry();
-        let model = nnef.model_for_read(&mut &*bytes).map_err(load_err)?;
+        let model = tract_nnef::nnef().model_for_read(&mut &*bytes).map_err(load_err)?;
         let input = model.input_fact(0).map_err(load_err)?.shape.as_concrete().map(|s| s.to_vec());
         if input.as_deref() != Some(spec.input_shape) {
             return Err(FaceError::ModelLoad {
@@ -105,12 +105,6 @@ pub fn output_vec(model: &'static str, outputs: &[TValue], index: usize) -> Resu
     let view =
         out.to_plain_array_view::<f32>().map_err(|e| FaceError::Inference { model, detail: format!("{e:#}") })?;
     Ok(view.iter().copied().collect())
-}
-
-/// The NNEF framework with the ONNX operator set some converted models use.
-fn tract_onnx_opl_registry() -> tract_nnef::framework::Nnef {
-    use tract_onnx_opl::WithOnnx;
-    tract_nnef::nnef().with_onnx()
 }
 
 /// Lower-case hexadecimal.

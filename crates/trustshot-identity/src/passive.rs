@@ -158,24 +158,55 @@ pub fn context_crop(frame: &Frame, bbox: &Rect, scale: f32, size: u32) -> Frame 
     warp_affine(frame, &to_crop, size, size)
 }
 
-/// The power spectrum of the grey crop (mean removed), with each entry's
-/// radius in the centred spectrum, row by row.
+/// In-place radix-2 FFT of a power-of-two-long sequence of (re, im) pairs:
+/// the two fixed sizes used here (64, 128) need no planner.
+fn fft(data: &mut [(f32, f32)]) {
+    let n = data.len();
+    debug_assert!(n.is_power_of_two());
+    let mut j = 0;
+    for i in 1..n {
+        let mut bit = n >> 1;
+        while j & bit != 0 {
+            j ^= bit;
+            bit >>= 1;
+        }
+        j |= bit;
+        if i < j {
+            data.swap(i, j);
+        }
+    }
+    let mut len = 2;
+    while len <= n {
+        let angle = -2.0 * std::f32::consts::PI / len as f32;
+        for start in (0..n).step_by(len) {
+            for k in 0..len / 2 {
+                let (s, c) = (angle * k as f32).sin_cos();
+                let (a, b) = (data[start + k], data[start + k + len / 2]);
+                let t = (b.0 * c - b.1 * s, b.0 * s + b.1 * c);
+                data[start + k] = (a.0 + t.0, a.1 + t.1);
+                data[start + k + len / 2] = (a.0 - t.0, a.1 - t.1);
+            }
+        }
+        len <<= 1;
+    }
+}
+
+/// The power spectrum of the grey crop (mean removed; the crop side is a power
+/// of two), with each entry's radius in the centred spectrum, row by row.
 fn power_spectrum(crop: &Frame) -> Vec<(f32, f64)> {
-    use rustfft::{num_complex::Complex, FftPlanner};
     let n = crop.width() as usize;
     debug_assert_eq!(crop.height() as usize, n);
     let grey: Vec<f32> =
         crop.rgb().chunks_exact(3).map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32).collect();
     let mean = grey.iter().sum::<f32>() / grey.len() as f32;
-    let mut data: Vec<Complex<f32>> = grey.iter().map(|&g| Complex::new(g - mean, 0.0)).collect();
-    let fft = FftPlanner::new().plan_fft_forward(n);
+    let mut data: Vec<(f32, f32)> = grey.iter().map(|&g| (g - mean, 0.0)).collect();
     for row in data.chunks_exact_mut(n) {
-        fft.process(row);
+        fft(row);
     }
-    let mut column = vec![Complex::new(0.0, 0.0); n];
+    let mut column = vec![(0.0, 0.0); n];
     for x in 0..n {
         (0..n).for_each(|y| column[y] = data[y * n + x]);
-        fft.process(&mut column);
+        fft(&mut column);
         (0..n).for_each(|y| data[y * n + x] = column[y]);
     }
     let half = (n / 2) as f32;
@@ -183,7 +214,8 @@ fn power_spectrum(crop: &Frame) -> Vec<(f32, f64)> {
         .map(|i| {
             // Frequencies folded to -n/2..n/2 (the centred spectrum).
             let (fx, fy) = (((i % n + n / 2) % n) as f32 - half, ((i / n + n / 2) % n) as f32 - half);
-            ((fx * fx + fy * fy).sqrt(), data[i].norm_sqr() as f64)
+            let (re, im) = data[i];
+            ((fx * fx + fy * fy).sqrt(), (re as f64).powi(2) + (im as f64).powi(2))
         })
         .collect()
 }
@@ -222,11 +254,11 @@ pub fn moire_peak(crop: &Frame) -> f32 {
     }
     band.sort_by(f64::total_cmp);
     let (median, max) = (band[band.len() / 2], band[band.len() - 1]);
-    if median > 0.0 {
-        (max / median).log10() as f32
-    } else {
-        0.0
+    if max <= 0.0 {
+        return 0.0;
     }
+    // A perfectly clean pattern has a zero median: cap the ratio at 1e12.
+    (max / median.max(max * 1e-12)).log10() as f32
 }
 
 /// Share of pixels whose brightest channel is 250 or more.
@@ -234,4 +266,40 @@ pub fn glare_share(crop: &Frame) -> f32 {
     let px = crop.rgb().chunks_exact(3);
     let n = px.len().max(1);
     px.filter(|p| p.iter().any(|&c| c >= 250)).count() as f32 / n as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fft_matches_a_direct_dft() {
+        let input: Vec<(f32, f32)> = (0..16).map(|i| ((i as f32 * 0.7).sin() + 0.3 * i as f32, 0.0)).collect();
+        let mut fast = input.clone();
+        fft(&mut fast);
+        for (k, out) in fast.iter().enumerate() {
+            let (mut re, mut im) = (0f64, 0f64);
+            for (t, v) in input.iter().enumerate() {
+                let a = -2.0 * std::f64::consts::PI * (k * t) as f64 / 16.0;
+                re += v.0 as f64 * a.cos();
+                im += v.0 as f64 * a.sin();
+            }
+            assert!((out.0 as f64 - re).abs() < 1e-3 && (out.1 as f64 - im).abs() < 1e-3, "bin {k}");
+        }
+    }
+
+    #[test]
+    fn stripes_have_high_frequency_energy_and_a_moire_peak() {
+        // Vertical stripes with a 3-pixel period: energy at one high frequency.
+        let stripes: Vec<u8> = (0..64 * 64).flat_map(|i| if (i % 64) % 3 == 0 { [220; 3] } else { [40; 3] }).collect();
+        let stripes = Frame::from_rgb(64, 64, stripes).unwrap();
+        assert!(high_frequency_share(&stripes) > 0.9, "{}", high_frequency_share(&stripes));
+        assert!(moire_peak(&stripes) > 4.0, "{}", moire_peak(&stripes));
+        // Smooth shading (four slow waves across) has no high frequencies.
+        let smooth: Vec<u8> = (0..64 * 64)
+            .flat_map(|i| [(128.0 + 100.0 * ((i % 64) as f32 * 4.0 * std::f32::consts::TAU / 64.0).cos()) as u8; 3])
+            .collect();
+        let smooth = Frame::from_rgb(64, 64, smooth).unwrap();
+        assert!(high_frequency_share(&smooth) < 0.05, "{}", high_frequency_share(&smooth));
+    }
 }

@@ -1,0 +1,216 @@
+// JUnit 5 tests of the Kotlin binding surface, on the JVM through JNA against
+// the release library, with the real models and the sample photos that
+// scripts/setup fetched. Run by scripts/kotlin-test.
+package dev.trustshot
+
+import java.awt.image.BufferedImage
+import java.io.File
+import java.security.SecureRandom
+import java.util.concurrent.Callable
+import java.util.concurrent.Executors
+import javax.imageio.ImageIO
+import kotlin.test.assertContains
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.io.TempDir
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TrustshotTest {
+    private val models = System.getProperty("trustshot.models") ?: "models/dist"
+    private val samples = File(System.getProperty("trustshot.samples") ?: "samples")
+    private val verifier = FaceVerifier(models)
+
+    private fun sample(name: String): ImageInput = encodedImage(File(samples, name))
+
+    /** A sample photo as an RGBA camera buffer, darkened by `factor`. */
+    private fun cameraBuffer(name: String, factor: Double): ImageInput.Camera {
+        val image: BufferedImage = ImageIO.read(File(samples, name))
+        val (w, h) = image.width to image.height
+        val stride = w * 4 + 16
+        val bytes = ByteArray(stride * h)
+        for (y in 0 until h) {
+            for (x in 0 until w) {
+                val rgb = image.getRGB(x, y)
+                val i = y * stride + x * 4
+                bytes[i] = (((rgb shr 16) and 0xFF) * factor).toInt().toByte()
+                bytes[i + 1] = (((rgb shr 8) and 0xFF) * factor).toInt().toByte()
+                bytes[i + 2] = ((rgb and 0xFF) * factor).toInt().toByte()
+                bytes[i + 3] = 0xFF.toByte()
+            }
+        }
+        return ImageInput.Camera(bytes, w.toUInt(), h.toUInt(), stride.toUInt(), PixelFormat.RGBA8888, 0u)
+    }
+
+    @AfterAll
+    fun close() = verifier.close()
+
+    @Test
+    fun enrollAndVerifyOnRealPhotos(@TempDir dir: File) {
+        val key = ByteArray(32).also { SecureRandom().nextBytes(it) }
+        EnrollmentStore.open(File(dir, "templates.bin").path, StaticStoreKey(key)).use { store ->
+            val templates = store.enroll(verifier, "driver-1", listOf(sample("obama2.jpg"), sample("obama3.jpg")))
+            assertEquals(2, templates.size)
+            assertEquals(2, store.list().size)
+
+            val same = store.verify(verifier, "driver-1", sample("obama.jpg"))
+            assertEquals(MatchDecision.MATCH, same.decision)
+            assertTrue(same.score!! >= same.threshold)
+            val other = store.verify(verifier, "driver-1", sample("biden.jpg"))
+            assertEquals(MatchDecision.NO_MATCH, other.decision)
+
+            assertEquals(2u, store.deletePerson("driver-1"))
+            assertFailsWith<StoreException.NotEnrolled> { store.verify(verifier, "driver-1", sample("obama.jpg")) }
+        }
+        // Another key cannot read the store (and learns nothing of it).
+        EnrollmentStore.open(File(dir, "templates.bin").path, StaticStoreKey(key)).use { it.enroll(verifier, "d", listOf(sample("obama3.jpg"))) }
+        assertFailsWith<StoreException.Unreadable> {
+            EnrollmentStore.open(File(dir, "templates.bin").path, StaticStoreKey(ByteArray(32)))
+        }
+    }
+
+    @Test
+    fun aRejectedCaptureComesBackWithItsReasons() {
+        val dark = cameraBuffer("obama.jpg", 0.25)
+        val result = verifier.verify(dark, listOf(sample("obama3.jpg")))
+        assertEquals(MatchDecision.REJECTED, result.decision)
+        assertNull(result.score)
+        val reason = result.reasons.single { it.reason.code == "too_dark" }
+        assertEquals("probe", reason.image)
+        assertTrue(reason.reason.measured < reason.reason.threshold)
+        assertTrue(reason.reason.advice.isNotEmpty())
+        // The same buffer at full brightness passes.
+        assertEquals(MatchDecision.MATCH, verifier.verify(cameraBuffer("obama.jpg", 1.0), listOf(sample("obama3.jpg"))).decision)
+    }
+
+    private fun deliveryRequest(id: String) = EvidenceRequest(
+        kind = EvidenceKind.PROOF_OF_DELIVERY,
+        subjectId = id,
+        capturedAtUnix = 1_790_000_000,
+        location = GeoPoint(52.520008, 13.404954, 100u),
+        retentionDays = 90u,
+        verdict = null,
+    )
+
+    @Test
+    fun sealWithAKotlinSignerAndOpenInRust() {
+        val operator = generateKeyPair()
+        val device = JcaDeviceSigner.generate()
+        val sealed = verifier.sealDelivery(
+            deliveryRequest("D-100"), sample("obama.jpg"), true, DeliveryPolicy(false, false), listOf(operator.publicKeyPem), device,
+        )
+        assertContains(sealed.manifestJson, "\"subject\":\"D-100\"")
+        val opened = openPackage(sealed.`package`, operator.privateKeyPem, device.publicKeyPem())
+        assertEquals(sealed.manifestJson, opened.manifestJson)
+        assertEquals("image/jpeg", opened.mediaType)
+        assertNotNull(ImageIO.read(opened.photo!!.inputStream()), "the opened photo is a JPEG")
+        val info = inspectPackage(sealed.`package`, listOf(operator.publicKeyPem))
+        assertEquals(operator.keyId, info.recipients.single().keyId)
+    }
+
+    @Test
+    fun aTamperedPackageThrowsTheRightExceptionType() {
+        val operator = generateKeyPair()
+        val device = JcaDeviceSigner.generate()
+        val sealed = sealReceipt(deliveryRequest("D-101"), listOf(operator.publicKeyPem), device).`package`
+        val macAt = String(sealed, Charsets.ISO_8859_1).indexOf("--- ") + 5
+        val flipped = sealed.copyOf().also { it[macAt] = (it[macAt].toInt() xor 1).toByte() }
+        assertFailsWith<EvidenceException.HeaderMac> { openPackage(flipped, operator.privateKeyPem, device.publicKeyPem()) }
+        val cut = sealed.copyOf(sealed.size - 3)
+        assertFailsWith<EvidenceException.PayloadCorrupt> { openPackage(cut, operator.privateKeyPem, device.publicKeyPem()) }
+        assertFailsWith<EvidenceException.NoMatchingRecipient> {
+            openPackage(sealed, generateKeyPair().privateKeyPem, device.publicKeyPem())
+        }
+        assertFailsWith<EvidenceException.SignerMismatch> {
+            openPackage(sealed, operator.privateKeyPem, JcaDeviceSigner.generate().publicKeyPem())
+        }
+    }
+
+    @Test
+    fun thePolicyRefusesAPhotoButNotAReceipt() {
+        val operator = generateKeyPair()
+        val device = JcaDeviceSigner.generate()
+        assertFailsWith<EvidenceException.PhotoNotAllowed> {
+            verifier.sealDelivery(deliveryRequest("D-102"), sample("obama.jpg"), true, DeliveryPolicy(true, false), listOf(operator.publicKeyPem), device)
+        }
+        val receipt = sealReceipt(deliveryRequest("D-102"), listOf(operator.publicKeyPem), device)
+        assertNull(openPackage(receipt.`package`, operator.privateKeyPem, device.publicKeyPem()).photo)
+    }
+
+    @Test
+    fun derSignaturesFromJavaConvertToRaw() {
+        val device = JcaDeviceSigner.generate()
+        val der = device.sign("message".toByteArray())
+        assertEquals(0x30, der[0].toInt())
+        assertEquals(64, derSignatureToRaw(der).size)
+        assertFailsWith<EvidenceException.Signer> { derSignatureToRaw(byteArrayOf(0x30, 0x03, 0x02, 0x01)) }
+    }
+
+    @Test
+    fun eightThreadsVerifyingConcurrentlyGetIdenticalResults() {
+        val expected = verifier.verify(sample("obama.jpg"), listOf(sample("obama3.jpg")))
+        val pool = Executors.newFixedThreadPool(8)
+        try {
+            val results = pool.invokeAll((1..8).map { Callable { verifier.verify(sample("obama.jpg"), listOf(sample("obama3.jpg"))) } })
+            results.forEach { assertEquals(expected, it.get()) }
+        } finally {
+            pool.shutdown()
+        }
+    }
+
+    @Test
+    fun badInputIsATypedException() {
+        assertFailsWith<FaceException.InvalidImage> { verifier.analyze(ImageInput.Encoded(ByteArray(0))) }
+        val jpeg = File(samples, "obama.jpg").readBytes()
+        assertFailsWith<FaceException.InvalidImage> { verifier.analyze(ImageInput.Encoded(jpeg.copyOf(jpeg.size / 2))) }
+        assertFailsWith<FaceException.InvalidImage> {
+            verifier.analyze(ImageInput.Camera(ByteArray(10), 640u, 480u, 2560u, PixelFormat.RGBA8888, 0u))
+        }
+        assertFailsWith<FaceException.InvalidImage> {
+            verifier.analyze(ImageInput.Camera(ByteArray(640 * 480 * 4), 640u, 480u, 2560u, PixelFormat.RGBA8888, 45u))
+        }
+    }
+
+    @Test
+    fun challengeSessionsRefuseFramesOutOfOrder() {
+        verifier.startChallenge(2u).use { session ->
+            assertEquals(2, session.actions().size)
+            val frame = sample("obama.jpg")
+            assertTrue(session.pushFrame(frame, 1_000u) is ChallengeState.InProgress)
+            assertFailsWith<LivenessException.OutOfOrder> { session.pushFrame(frame, 900u) }
+        }
+    }
+
+    @Test
+    fun idCheckWithoutAPortraitIsRejectedWithItsReason() {
+        // The bottom of a portrait photo stands in for a document without a portrait.
+        val image = ImageIO.read(File(samples, "obama.jpg"))
+        val bottom = image.getSubimage(0, image.height * 6 / 10, image.width, image.height * 4 / 10)
+        val png = java.io.ByteArrayOutputStream().also { ImageIO.write(bottom, "png", it) }.toByteArray()
+        val result = verifier.verifyId(ImageInput.Encoded(png), sample("obama.jpg"))
+        assertEquals(IdVerdict.REJECT, result.decision)
+        assertTrue(result.reasons.any { it.code == "portrait_not_found" })
+    }
+
+    @Test
+    fun theBenchHarnessRunsFromKotlin() {
+        val report = runBench(models, File(samples, "obama.jpg").readBytes(), 2u)
+        assertEquals(1280u, report.imageWidth)
+        val stages = report.stages.map { it.stage }
+        assertTrue("detect" in stages && "embed" in stages && "evidence_seal_4mb" in stages, stages.toString())
+        assertTrue(report.stages.all { it.p50Ms > 0.0 && it.samples == 2u })
+    }
+
+    @Test
+    fun versionAndModelInfo() {
+        assertTrue(sdkVersion().isNotEmpty())
+        val ids = verifier.models().map { it.id }
+        assertTrue("sface-2021dec" in ids && "yunet-2023mar" in ids, ids.toString())
+        assertTrue(verifier.models().all { it.sha256.length == 64 })
+    }
+}

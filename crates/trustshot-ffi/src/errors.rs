@@ -1,0 +1,222 @@
+//! The errors Kotlin and Swift see: one enum per area, variant names as stable
+//! codes, a `detail` sentence for logs (no images, embeddings, names or places
+//! in it). Kotlin names them `FaceException`, `StoreException`, ...
+
+use trustshot_evidence::EvidenceError as CoreEvidence;
+use trustshot_face::store::StoreError as CoreStore;
+use trustshot_face::FaceError as CoreFace;
+use trustshot_identity::SessionError as CoreSession;
+
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum FaceError {
+    /// The bytes or the camera buffer are not a usable picture (empty,
+    /// truncated, unsupported format, wrong length for the stated size).
+    #[error("{detail}")]
+    InvalidImage { detail: String },
+    /// Over the size limits (dimensions or bytes).
+    #[error("{detail}")]
+    ImageTooLarge { detail: String },
+    /// The picture has no face where one is needed.
+    #[error("{detail}")]
+    NoFace { detail: String },
+    /// A model file is not installed (liveness models come from a mirror).
+    #[error("{detail}")]
+    ModelMissing { detail: String },
+    /// A model failed to load or run.
+    #[error("{detail}")]
+    ModelFailed { detail: String },
+    /// Nothing to compare with: no reference picture, nothing enrolled.
+    #[error("{detail}")]
+    NoReference { detail: String },
+    #[error("{detail}")]
+    InvalidArgument { detail: String },
+}
+
+impl From<CoreFace> for FaceError {
+    fn from(e: CoreFace) -> Self {
+        let detail = e.to_string();
+        match e {
+            CoreFace::ImageTooLarge { .. } | CoreFace::EncodedTooLarge { .. } => FaceError::ImageTooLarge { detail },
+            CoreFace::EmptyInput
+            | CoreFace::UnsupportedFormat
+            | CoreFace::Decode(_)
+            | CoreFace::ImageTooSmall { .. }
+            | CoreFace::BufferLength { .. }
+            | CoreFace::BufferGeometry(_)
+            | CoreFace::Rotation(_) => FaceError::InvalidImage { detail },
+            CoreFace::ModelMissing(_) => FaceError::ModelMissing { detail },
+            CoreFace::ModelLoad { .. } | CoreFace::Inference { .. } => FaceError::ModelFailed { detail },
+            CoreFace::NoReference => FaceError::NoReference { detail },
+            CoreFace::Config(_) | CoreFace::Store(_) => FaceError::InvalidArgument { detail },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum StoreError {
+    /// The key from the app is not 32 bytes, or the app could not provide it.
+    #[error("{detail}")]
+    Key { detail: String },
+    /// Wrong key, or the file was altered: nothing was changed.
+    #[error("{detail}")]
+    Unreadable { detail: String },
+    #[error("{detail}")]
+    Io { detail: String },
+    #[error("{detail}")]
+    UnknownTemplate { detail: String },
+    /// Nothing is enrolled for that person.
+    #[error("{detail}")]
+    NotEnrolled { detail: String },
+    /// A picture given for enrollment failed the quality gate.
+    #[error("{detail}")]
+    CaptureRejected { detail: String, reasons: Vec<crate::face::QualityReason> },
+    /// The pipeline failed on a picture (see the detail).
+    #[error("{detail}")]
+    Face { detail: String },
+}
+
+impl From<CoreStore> for StoreError {
+    fn from(e: CoreStore) -> Self {
+        let detail = e.to_string();
+        match e {
+            CoreStore::KeyLength(_) => StoreError::Key { detail },
+            CoreStore::NotAStore
+            | CoreStore::Unauthentic
+            | CoreStore::Malformed(_)
+            | CoreStore::ModelMismatch { .. } => StoreError::Unreadable { detail },
+            CoreStore::Io(_) | CoreStore::Random => StoreError::Io { detail },
+            CoreStore::UnknownTemplate => StoreError::UnknownTemplate { detail },
+            CoreStore::PersonId => StoreError::Key { detail: "person id must be 1 to 256 bytes".into() },
+        }
+    }
+}
+
+impl From<FaceError> for StoreError {
+    fn from(e: FaceError) -> Self {
+        StoreError::Face { detail: e.to_string() }
+    }
+}
+
+impl From<CoreFace> for StoreError {
+    fn from(e: CoreFace) -> Self {
+        match e {
+            CoreFace::Store(s) => s.into(),
+            CoreFace::NoReference => StoreError::NotEnrolled { detail: "nothing is enrolled for this person".into() },
+            other => FaceError::from(other).into(),
+        }
+    }
+}
+
+/// A callback that failed in the app (an exception Kotlin or Swift did not declare).
+impl From<uniffi::UnexpectedUniFFICallbackError> for StoreError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        StoreError::Key { detail: format!("the key provider failed: {}", e.reason) }
+    }
+}
+
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum LivenessError {
+    #[error("{detail}")]
+    OutOfOrder { detail: String },
+    /// The session passed, failed or timed out: start a new one.
+    #[error("{detail}")]
+    SessionFinished { detail: String },
+    #[error("{detail}")]
+    Face { detail: String },
+}
+
+impl From<CoreSession> for LivenessError {
+    fn from(e: CoreSession) -> Self {
+        let detail = e.to_string();
+        match e {
+            CoreSession::OutOfOrder { .. } => LivenessError::OutOfOrder { detail },
+            CoreSession::Finished(_) => LivenessError::SessionFinished { detail },
+            CoreSession::Config(_) | CoreSession::Face(_) => LivenessError::Face { detail },
+        }
+    }
+}
+
+impl From<FaceError> for LivenessError {
+    fn from(e: FaceError) -> Self {
+        LivenessError::Face { detail: e.to_string() }
+    }
+}
+
+/// Evidence errors: one variant per failure of docs/evidence-format.md.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum EvidenceError {
+    #[error("{detail}")]
+    Key { detail: String },
+    #[error("{detail}")]
+    PhotoNotAllowed { detail: String },
+    #[error("{detail}")]
+    InvalidRequest { detail: String },
+    #[error("{detail}")]
+    InvalidImage { detail: String },
+    /// The app's signer failed or returned a malformed signature.
+    #[error("{detail}")]
+    Signer { detail: String },
+    #[error("{detail}")]
+    Io { detail: String },
+    #[error("{detail}")]
+    NotAge { detail: String },
+    #[error("{detail}")]
+    UnknownVersion { detail: String },
+    #[error("{detail}")]
+    MalformedHeader { detail: String },
+    #[error("{detail}")]
+    NoMatchingRecipient { detail: String },
+    #[error("{detail}")]
+    HeaderMac { detail: String },
+    #[error("{detail}")]
+    PayloadCorrupt { detail: String },
+    #[error("{detail}")]
+    Truncated { detail: String },
+    #[error("{detail}")]
+    TrailingData { detail: String },
+    #[error("{detail}")]
+    MalformedBundle { detail: String },
+    #[error("{detail}")]
+    SignerMismatch { detail: String },
+    #[error("{detail}")]
+    BadSignature { detail: String },
+    #[error("{detail}")]
+    PhotoMismatch { detail: String },
+}
+
+impl From<CoreEvidence> for EvidenceError {
+    fn from(e: CoreEvidence) -> Self {
+        let detail = e.to_string();
+        match e {
+            CoreEvidence::Key(_) => EvidenceError::Key { detail },
+            CoreEvidence::PhotoNotAllowed(_) => EvidenceError::PhotoNotAllowed { detail },
+            CoreEvidence::Recipients { .. } | CoreEvidence::Manifest(_) => EvidenceError::InvalidRequest { detail },
+            CoreEvidence::Signer(_) | CoreEvidence::SignatureEncoding(_) => EvidenceError::Signer { detail },
+            CoreEvidence::Random | CoreEvidence::Io(_) => EvidenceError::Io { detail },
+            CoreEvidence::NotAge => EvidenceError::NotAge { detail },
+            CoreEvidence::UnknownVersion(_) => EvidenceError::UnknownVersion { detail },
+            CoreEvidence::MalformedHeader(_) => EvidenceError::MalformedHeader { detail },
+            CoreEvidence::NoMatchingRecipient => EvidenceError::NoMatchingRecipient { detail },
+            CoreEvidence::HeaderMac => EvidenceError::HeaderMac { detail },
+            CoreEvidence::PayloadCorrupt { .. } => EvidenceError::PayloadCorrupt { detail },
+            CoreEvidence::Truncated { .. } => EvidenceError::Truncated { detail },
+            CoreEvidence::TrailingData => EvidenceError::TrailingData { detail },
+            CoreEvidence::MalformedBundle(_) => EvidenceError::MalformedBundle { detail },
+            CoreEvidence::SignerMismatch { .. } => EvidenceError::SignerMismatch { detail },
+            CoreEvidence::BadSignature => EvidenceError::BadSignature { detail },
+            CoreEvidence::PhotoMismatch => EvidenceError::PhotoMismatch { detail },
+        }
+    }
+}
+
+impl From<FaceError> for EvidenceError {
+    fn from(e: FaceError) -> Self {
+        EvidenceError::InvalidImage { detail: e.to_string() }
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for EvidenceError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        EvidenceError::Signer { detail: format!("the device signer failed: {}", e.reason) }
+    }
+}

@@ -1,0 +1,269 @@
+//! Sealed evidence from the app: the device signer (the platform keystore),
+//! sealing a proof of delivery or a receipt, opening and inspecting packages,
+//! and software keys for tests and platforms without a keystore.
+
+use crate::errors::EvidenceError;
+use crate::face::FaceVerifier;
+use crate::image::ImageInput;
+use std::collections::HashMap;
+use std::sync::Arc;
+use trustshot::delivery::{encode_jpeg, pixelate_faces};
+use trustshot_evidence::{self as ev, Identity, Kind, Location, Manifest, Policy, PublicKey};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SignatureFormat {
+    /// r || s, 64 bytes.
+    Raw,
+    /// ASN.1 DER, as Android Keystore and the iOS Secure Enclave return.
+    Der,
+}
+
+/// The device key, kept by the platform (Android Keystore, Secure Enclave).
+/// `sign` is ECDSA P-256 over SHA-256 of `message` (`SHA256withECDSA`;
+/// `.ecdsaSignatureMessageX962SHA256`). It may be called from any thread.
+#[uniffi::export(with_foreign)]
+pub trait DeviceSigner: Send + Sync {
+    /// The public key as PEM SubjectPublicKeyInfo (uncompressed point).
+    fn public_key_pem(&self) -> Result<String, EvidenceError>;
+    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, EvidenceError>;
+    fn signature_format(&self) -> SignatureFormat;
+}
+
+/// Adapts the app's signer to the evidence crate's `Signer`.
+struct ForeignSigner(Arc<dyn DeviceSigner>);
+
+impl ev::Signer for ForeignSigner {
+    fn public_key(&self) -> ev::Result<PublicKey> {
+        let pem = self.0.public_key_pem().map_err(|e| ev::EvidenceError::Signer(e.to_string()))?;
+        PublicKey::from_pem(&pem)
+    }
+
+    fn sign(&self, message: &[u8]) -> ev::Result<Vec<u8>> {
+        self.0.sign(message.to_vec()).map_err(|e| ev::EvidenceError::Signer(e.to_string()))
+    }
+
+    fn signature_format(&self) -> ev::SignatureFormat {
+        match self.0.signature_format() {
+            SignatureFormat::Raw => ev::SignatureFormat::Raw,
+            SignatureFormat::Der => ev::SignatureFormat::Der,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum EvidenceKind {
+    ProofOfDelivery,
+    IdentityCheck,
+    DocumentCheck,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct GeoPoint {
+    pub latitude: f64,
+    pub longitude: f64,
+    /// The location is rounded to a grid of this many metres before sealing.
+    pub precision_m: u32,
+}
+
+/// What the customer and the address allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Record)]
+pub struct DeliveryPolicy {
+    pub photo_opt_out: bool,
+    pub confidential_address: bool,
+}
+
+/// A decision to record in a receipt.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct EvidenceVerdict {
+    pub decision: String,
+    pub scores: HashMap<String, f64>,
+    pub thresholds: HashMap<String, f64>,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct EvidenceRequest {
+    pub kind: EvidenceKind,
+    /// Delivery id, or the verified subject's id.
+    pub subject_id: String,
+    pub captured_at_unix: i64,
+    pub location: Option<GeoPoint>,
+    /// The operator deletes the evidence this many days after capture.
+    pub retention_days: u32,
+    pub verdict: Option<EvidenceVerdict>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SealedEvidence {
+    pub package: Vec<u8>,
+    /// The signed manifest, as the operator will read it.
+    pub manifest_json: String,
+}
+
+fn manifest(request: &EvidenceRequest, models: Vec<ev::ModelRef>) -> Result<Manifest, EvidenceError> {
+    let kind = match request.kind {
+        EvidenceKind::ProofOfDelivery => Kind::ProofOfDelivery,
+        EvidenceKind::IdentityCheck => Kind::IdentityCheck,
+        EvidenceKind::DocumentCheck => Kind::DocumentCheck,
+    };
+    let mut m = Manifest::new(kind, request.subject_id.clone(), request.captured_at_unix);
+    m.expires_at = Some(request.captured_at_unix + request.retention_days as i64 * 86_400);
+    if let Some(g) = request.location {
+        m.location = Some(Location::rounded(g.latitude, g.longitude, g.precision_m)?);
+    }
+    m.verdict = request.verdict.as_ref().map(|v| ev::Verdict {
+        decision: v.decision.clone(),
+        scores: v.scores.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        thresholds: v.thresholds.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        reasons: v.reasons.clone(),
+    });
+    m.models = models;
+    Ok(m)
+}
+
+fn recipients(pems: &[String]) -> Result<Vec<PublicKey>, EvidenceError> {
+    Ok(pems.iter().map(|p| PublicKey::from_pem(p)).collect::<Result<_, _>>()?)
+}
+
+#[uniffi::export]
+impl FaceVerifier {
+    /// Seals a proof of delivery: the policy is checked first, then the photo
+    /// is re-encoded without metadata (faces pixelated when `blur_faces`),
+    /// then signed by `signer` and encrypted to every recipient (PEM public keys).
+    pub fn seal_delivery(
+        &self,
+        request: EvidenceRequest,
+        photo: ImageInput,
+        blur_faces: bool,
+        policy: DeliveryPolicy,
+        recipients_pem: Vec<String>,
+        signer: Arc<dyn DeviceSigner>,
+    ) -> Result<SealedEvidence, EvidenceError> {
+        let policy = Policy { photo_opt_out: policy.photo_opt_out, confidential_address: policy.confidential_address };
+        policy.check_photo()?;
+        let frame = self.frame(&photo)?;
+        let frame = if blur_faces {
+            pixelate_faces(&frame, &self.engine).map_err(crate::errors::FaceError::from)?.0
+        } else {
+            frame
+        };
+        let jpeg = encode_jpeg(&frame, 90).map_err(|e| EvidenceError::InvalidImage { detail: e.to_string() })?;
+        let models = self.models().into_iter().map(|m| ev::ModelRef { id: m.id, sha256: m.sha256 }).collect();
+        let manifest = manifest(&request, models)?;
+        seal(manifest, Some(&jpeg), policy, &recipients(&recipients_pem)?, signer)
+    }
+}
+
+fn seal(
+    manifest: Manifest,
+    jpeg: Option<&[u8]>,
+    policy: Policy,
+    recipients: &[PublicKey],
+    signer: Arc<dyn DeviceSigner>,
+) -> Result<SealedEvidence, EvidenceError> {
+    let mut package = Vec::new();
+    let input = jpeg.map(|j| ev::PhotoInput { media_type: "image/jpeg".into(), data: ev::PhotoData::Bytes(j) });
+    let summary = ev::seal(manifest, input, policy, recipients, &ForeignSigner(signer), &mut package)?;
+    Ok(SealedEvidence { package, manifest_json: summary.manifest.to_json() })
+}
+
+/// Seals a receipt without a photo (a verification verdict, or a delivery
+/// whose policy forbids a photo).
+#[uniffi::export]
+pub fn seal_receipt(
+    request: EvidenceRequest,
+    recipients_pem: Vec<String>,
+    signer: Arc<dyn DeviceSigner>,
+) -> Result<SealedEvidence, EvidenceError> {
+    seal(manifest(&request, Vec::new())?, None, Policy::default(), &recipients(&recipients_pem)?, signer)
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct OpenedEvidence {
+    pub manifest_json: String,
+    pub photo: Option<Vec<u8>>,
+    pub media_type: Option<String>,
+    pub signer_key_id: String,
+}
+
+/// Verifies and decrypts a package (operator side; on a phone only for tests
+/// and support tools). Nothing is returned unless every check passes.
+#[uniffi::export]
+pub fn open_package(
+    package: Vec<u8>,
+    recipient_private_key_pem: String,
+    signer_public_key_pem: String,
+) -> Result<OpenedEvidence, EvidenceError> {
+    let identity = Identity::from_pkcs8_pem(&recipient_private_key_pem)?;
+    let signer = PublicKey::from_pem(&signer_public_key_pem)?;
+    let mut photo = Vec::new();
+    let opened = ev::open(&mut package.as_slice(), &identity, &signer, &mut photo)?;
+    let media_type = opened.manifest.photo.as_ref().map(|p| p.media_type.clone());
+    Ok(OpenedEvidence {
+        manifest_json: opened.manifest.to_json(),
+        photo: media_type.is_some().then_some(photo),
+        media_type,
+        signer_key_id: opened.signer_key_id,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RecipientInfo {
+    pub stanza_type: String,
+    pub tag: Option<String>,
+    /// Key id of the matching known recipient, if any.
+    pub key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PackageInfo {
+    pub version: String,
+    pub recipients: Vec<RecipientInfo>,
+    pub header_bytes: u64,
+    pub payload_bytes: u64,
+    pub chunks: u64,
+}
+
+/// The header of a package, without any key. Stanzas addressed to one of
+/// `known_recipients_pem` carry its key id.
+#[uniffi::export]
+pub fn inspect_package(package: Vec<u8>, known_recipients_pem: Vec<String>) -> Result<PackageInfo, EvidenceError> {
+    let info = ev::inspect(&mut package.as_slice(), &recipients(&known_recipients_pem)?)?;
+    Ok(PackageInfo {
+        version: info.version,
+        recipients: info
+            .stanzas
+            .into_iter()
+            .map(|s| RecipientInfo { stanza_type: s.kind, tag: s.tag, key_id: s.key_id })
+            .collect(),
+        header_bytes: info.header_bytes as u64,
+        payload_bytes: info.payload_bytes,
+        chunks: info.chunks,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct KeyPair {
+    pub private_key_pem: String,
+    pub public_key_pem: String,
+    pub key_id: String,
+    pub age_recipient: String,
+}
+
+/// A software P-256 key pair (tests, backends, platforms without a keystore).
+#[uniffi::export]
+pub fn generate_key_pair() -> Result<KeyPair, EvidenceError> {
+    let pair = ev::keys::generate()?;
+    Ok(KeyPair {
+        public_key_pem: pair.public.to_pem(),
+        key_id: pair.public.key_id(),
+        age_recipient: pair.public.age_recipient(),
+        private_key_pem: pair.private_pem,
+    })
+}
+
+/// Converts a DER ECDSA signature to raw r || s (what COSE carries).
+#[uniffi::export]
+pub fn der_signature_to_raw(der: Vec<u8>) -> Result<Vec<u8>, EvidenceError> {
+    Ok(ev::cose::der_to_raw(&der)?.to_vec())
+}

@@ -1,0 +1,96 @@
+//! EnrollmentStore: face templates sealed at rest under a key the app holds
+//! (Android Keystore, iOS keychain), until the user asks for their removal.
+
+use crate::errors::StoreError;
+use crate::face::{reason, verification, FaceVerifier, VerificationResult};
+use crate::image::ImageInput;
+use std::sync::Arc;
+use trustshot_face::store::TemplateStore;
+
+/// The app's 32-byte store key. Called once, when the store is opened; the key
+/// is then held only by the AES-GCM key schedule.
+#[uniffi::export(with_foreign)]
+pub trait StoreKeyProvider: Send + Sync {
+    fn store_key(&self) -> Result<Vec<u8>, StoreError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TemplateInfo {
+    pub id: String,
+    pub person_id: String,
+    pub created_unix: u64,
+    pub model: String,
+}
+
+#[derive(uniffi::Object)]
+pub struct EnrollmentStore {
+    store: TemplateStore,
+}
+
+fn info(t: &trustshot_face::store::Template) -> TemplateInfo {
+    TemplateInfo { id: t.id.clone(), person_id: t.person.clone(), created_unix: t.created_unix, model: t.model.clone() }
+}
+
+#[uniffi::export]
+impl EnrollmentStore {
+    /// Opens (or starts) the store file at `path`.
+    #[uniffi::constructor]
+    pub fn open(path: String, key: Arc<dyn StoreKeyProvider>) -> Result<Arc<Self>, StoreError> {
+        let key = key.store_key()?;
+        Ok(Arc::new(EnrollmentStore { store: TemplateStore::open(path, &key)? }))
+    }
+
+    /// Enrolls `person_id` from one or more reference pictures; every picture
+    /// must pass the capture-quality gate, or nothing is enrolled.
+    pub fn enroll(
+        &self,
+        verifier: Arc<FaceVerifier>,
+        person_id: String,
+        images: Vec<ImageInput>,
+    ) -> Result<Vec<TemplateInfo>, StoreError> {
+        let mut embeddings = Vec::new();
+        for image in &images {
+            let (_, a) = verifier.analyze_frame(image)?;
+            match a.embedding {
+                Some(e) => embeddings.push(e),
+                None => {
+                    return Err(StoreError::CaptureRejected {
+                        detail: "a reference picture failed the capture-quality gate".into(),
+                        reasons: a.quality.reasons.iter().map(reason).collect(),
+                    })
+                }
+            }
+        }
+        let model = verifier.engine.models()[1].id.clone();
+        Ok(self.store.enroll(&person_id, &model, embeddings)?.iter().map(info).collect())
+    }
+
+    /// Verifies `probe` against the templates of `person_id`.
+    pub fn verify(
+        &self,
+        verifier: Arc<FaceVerifier>,
+        person_id: String,
+        probe: ImageInput,
+    ) -> Result<VerificationResult, StoreError> {
+        let (_, a) = verifier.analyze_frame(&probe)?;
+        Ok(verification(&verifier.engine.verify_templates(&a, &self.store.templates_of(&person_id))?))
+    }
+
+    pub fn list(&self) -> Vec<TemplateInfo> {
+        self.store.list().iter().map(info).collect()
+    }
+
+    pub fn delete_template(&self, template_id: String) -> Result<(), StoreError> {
+        Ok(self.store.delete_template(&template_id)?)
+    }
+
+    /// Deletes every template of `person_id`; returns how many there were.
+    pub fn delete_person(&self, person_id: String) -> Result<u32, StoreError> {
+        Ok(self.store.delete_person(&person_id)? as u32)
+    }
+
+    /// Deletes everything (the file is removed).
+    pub fn delete_all(&self) -> Result<(), StoreError> {
+        Ok(self.store.delete_all()?)
+    }
+}

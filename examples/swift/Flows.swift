@@ -1,0 +1,42 @@
+// The three seed flows from an iOS app (source only: no Swift compiler on the
+// development machine; syntax-checked by scripts/test).
+import Foundation
+import Trustshot
+
+/// Flow 1: the driver's selfie before a shift.
+func driverSelfieCheck(verifier: FaceVerifier, store: EnrollmentStore, selfieJpeg: Data) throws -> Bool {
+    let result = try store.verify(verifier: verifier, personId: "driver-42", probe: .encoded(bytes: selfieJpeg))
+    switch result.decision {
+    case .match:
+        return true
+    case .noMatch:
+        return false
+    case .rejected:
+        // Show the first reason's advice (localise by `code` in a real app) and retake.
+        print(result.reasons.first?.reason.advice ?? "retake")
+        return false
+    }
+}
+
+/// Flow 2: a seller's selfie against their ID; the result goes to a reviewer unless approved.
+func sellerIdCheck(verifier: FaceVerifier, documentJpeg: Data, selfieJpeg: Data) throws -> IdResult {
+    let result = try verifier.verifyId(document: .encoded(bytes: documentJpeg), selfie: .encoded(bytes: selfieJpeg))
+    for reason in result.reasons {
+        print("\(reason.code): measured \(reason.measured), threshold \(reason.threshold)")
+    }
+    return result
+}
+
+/// Flow 3: proof of delivery, signed in the Secure Enclave and sealed for the operator.
+func proofOfDelivery(verifier: FaceVerifier, photoJpeg: Data, operatorPublicKeyPem: String, deliveryId: String,
+                     latitude: Double, longitude: Double) throws -> Data {
+    let signer = try SecureEnclaveSigner()
+    let request = EvidenceRequest(kind: .proofOfDelivery, subjectId: deliveryId,
+                                  capturedAtUnix: Int64(Date().timeIntervalSince1970),
+                                  location: GeoPoint(latitude: latitude, longitude: longitude, precisionM: 100),
+                                  retentionDays: 90, verdict: nil)
+    let sealed = try verifier.sealDelivery(request: request, photo: .encoded(bytes: photoJpeg), blurFaces: true,
+                                           policy: DeliveryPolicy(photoOptOut: false, confidentialAddress: false),
+                                           recipientsPem: [operatorPublicKeyPem], signer: signer)
+    return sealed.package
+}
