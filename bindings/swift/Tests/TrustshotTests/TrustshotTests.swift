@@ -69,8 +69,10 @@ final class TrustshotTests: XCTestCase {
         let request = EvidenceRequest(kind: .proofOfDelivery, subjectId: "D-101", capturedAtUnix: 1_790_000_000,
                                       location: nil, retentionDays: 30, verdict: nil)
         var package = try sealReceipt(request: request, recipientsPem: [operatorKey.publicKeyPem], signer: device).package
-        let mac = package.range(of: Data("--- ".utf8))!.upperBound + 1
-        package[mac] ^= 1
+        // Another valid base64 character in the MAC's first position (a plain bit
+        // flip can make it invalid base64, which is a different error).
+        let mac = package.range(of: Data("--- ".utf8))!.upperBound
+        package[mac] = package[mac] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         XCTAssertThrowsError(try openPackage(package: package, recipientPrivateKeyPem: operatorKey.privateKeyPem,
                                              signerPublicKeyPem: try device.publicKeyPem())) { error in
             guard case EvidenceError.HeaderMac = error else { return XCTFail("\(error)") }
