@@ -8,7 +8,9 @@ examples/samples.toml):
    .tools/downloads, check its sha256;
 2. extract the file named in the manifest, check its sha256;
 3. convert it to the ONNX the SDK's converter reads (the steps listed in the
-   manifest, implemented below), check the result's sha256;
+   manifest, implemented below), check the result's sha256; derive the
+   variants the manifest lists under [derived] from it (each checked against
+   the original in onnxruntime, and by sha256);
 4. run `trustshot-convert` (ONNX -> NNEF, input shapes fixed), check every
    NNEF archive's sha256.
 
@@ -138,11 +140,130 @@ def fold_dequantize(data: bytes) -> bytes:
     return model.SerializeToString()
 
 
-def copy(data: bytes) -> bytes:
-    return data
+def prelu_as_relu_min(data: bytes) -> bytes:
+    """Every PRelu(x, slope) becomes Relu(x) + slope * Min(x, 0): the same
+    values exactly (one of the two terms is always 0). Why: tract runs PRelu
+    as a comparison and a select, which took a third of SFace's and
+    MiniFASNet's time; Min and Max fuse into its fast elementwise chains
+    (models/README.md, "Speed"). Checked against the input in onnxruntime."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load_from_string(data)
+    graph = model.graph
+    zero = "prelu_as_relu_min_zero"
+    graph.initializer.append(numpy_helper.from_array(np.zeros((), np.float32), zero))
+    nodes = []
+    for node in graph.node:
+        if node.op_type != "PRelu":
+            nodes.append(node)
+            continue
+        x, slope = node.input
+        name = node.name or node.output[0]
+        nodes += [
+            helper.make_node("Relu", [x], [name + "_pos"], name=name + "_pos"),
+            helper.make_node("Min", [x, zero], [name + "_neg"], name=name + "_neg"),
+            helper.make_node("Mul", [name + "_neg", slope], [name + "_neg_scaled"], name=name + "_neg_scaled"),
+            helper.make_node("Add", [name + "_pos", name + "_neg_scaled"], [node.output[0]], name=name),
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model)
+    rewritten = model.SerializeToString()
+    dims = [d.dim_value for d in graph.input[0].type.tensor_type.shape.dim]
+    if not all(dims):
+        sys.exit("prelu_as_relu_min: the input shape must be fixed")
+    x = fixed_input(dims)
+    check_same_outputs("prelu_as_relu_min", ort_run(data, x), ort_run(rewritten, x))
+    return rewritten
 
 
-STEPS = {"fold_dequantize": fold_dequantize, "copy": copy}
+def fixed_input(shape):
+    """A reproducible input in the models' 0..255 pixel range."""
+    import numpy as np
+
+    return (np.random.default_rng(0).random(shape) * 255).astype(np.float32)
+
+
+def ort_run(data: bytes, x):
+    """All outputs of the model `data` on `x`, onnxruntime, input shape fixed to x's."""
+    import onnx
+    import onnxruntime as ort
+
+    model = onnx.load_from_string(data)
+    for dim, n in zip(model.graph.input[0].type.tensor_type.shape.dim, x.shape):
+        dim.ClearField("dim_param")
+        dim.dim_value = n
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x})
+
+
+def check_same_outputs(step: str, expected, actual):
+    """Within the parity test's tolerance: 1e-4 of the largest output, plus 1e-5."""
+    import numpy as np
+
+    for e, a in zip(expected, actual, strict=True):
+        if e.shape != a.shape or np.abs(e - a).max() > 1e-4 * np.abs(e).max() + 1e-5:
+            sys.exit(f"{step}: the rewritten network does not reproduce the original")
+
+
+STEPS = {"fold_dequantize": fold_dequantize, "prelu_as_relu_min": prelu_as_relu_min}
+
+
+def transpose_hw(data: bytes) -> bytes:
+    """YuNet with height and width swapped: takes the transposed image
+    ([1, 3, W, H]) and gives exactly the original outputs, in the original
+    order. Every Conv/MaxPool kernel, stride, dilation and pad is transposed;
+    the heads' NCHW -> NHWC Transposes become NCWH -> NHWC. Convolution
+    commutes with transposition, so only summation order changes. Why: tract
+    convolves tensors taller than wide 3-4x slower (crates/trustshot-face/src/detect.rs)."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load_from_string(data)
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    for node in graph.node:
+        attrs = {a.name: a for a in node.attribute}
+        if node.op_type in ("Conv", "MaxPool"):
+            for name in ("kernel_shape", "strides", "dilations"):
+                if name in attrs:
+                    attrs[name].ints[:] = list(attrs[name].ints)[::-1]
+            if "pads" in attrs:
+                top, left, bottom, right = attrs["pads"].ints
+                attrs["pads"].ints[:] = [left, top, right, bottom]
+            if node.op_type == "Conv":
+                w = inits[node.input[1]]
+                kernel = numpy_helper.to_array(w).transpose(0, 1, 3, 2)
+                w.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(kernel), w.name))
+        elif node.op_type == "Transpose":
+            if list(attrs["perm"].ints) != [0, 2, 3, 1]:
+                sys.exit(f"transpose_hw: unexpected Transpose {node.name}")
+            attrs["perm"].ints[:] = [0, 3, 2, 1]
+        elif node.op_type == "Resize":
+            scales = numpy_helper.to_array(inits[node.input[2]])
+            if scales[2] != scales[3]:
+                sys.exit(f"transpose_hw: {node.name} scales height and width differently")
+        elif node.op_type not in ("Relu", "Add", "Sigmoid", "Reshape"):
+            sys.exit(f"transpose_hw: no rule for {node.op_type} ({node.name})")
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def check_transpose_hw(original: bytes, derived: bytes):
+    """onnxruntime: derived(x transposed) == original(x) on a fixed 640x384 input."""
+    import numpy as np
+
+    x = fixed_input((1, 3, 640, 384))
+    transposed = np.ascontiguousarray(x.transpose(0, 1, 3, 2))
+    check_same_outputs("transpose_hw", ort_run(original, x), ort_run(derived, transposed))
+
+
+DERIVED = {"transpose_hw": (transpose_hw, check_transpose_hw)}
 
 
 def mirror_dir() -> Path:
@@ -154,7 +275,11 @@ def build_model(manifest: dict, pins: Pins) -> bool:
     """Builds one model's ONNX; False when an optional model has no source here."""
     conv = manifest["convert"]
     out = DIST / conv["onnx"]
-    if not pins.pin and file_sha256(out) == conv["onnx_sha256"]:
+    derived = manifest.get("derived", {})
+    if not pins.pin and all(
+        file_sha256(DIST / name) == digest
+        for name, digest in [(conv["onnx"], conv["onnx_sha256"])] + [(n, d["sha256"]) for n, d in derived.items()]
+    ):
         print(f"  {conv['onnx']}: up to date")
         return True
     source = manifest["source"]
@@ -177,6 +302,13 @@ def build_model(manifest: dict, pins: Pins) -> bool:
     DIST.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     print(f"  {conv['onnx']}: built")
+    for name, entry in derived.items():
+        make, check = DERIVED[entry["step"]]
+        variant = make(data)
+        check(data, variant)
+        pins.check(name, sha256(variant), entry["sha256"])
+        (DIST / name).write_bytes(variant)
+        print(f"  {name}: derived ({entry['step']}), checked against {conv['onnx']} in onnxruntime")
     return True
 
 

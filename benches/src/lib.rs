@@ -12,11 +12,11 @@ use std::process::Command;
 use std::time::Instant;
 use tract_core::prelude::*;
 use trustshot_face::align::align;
-use trustshot_face::detect::{letterbox, YUNET_SPECS};
+use trustshot_face::detect::{canvas, letterbox, YUNET_SPECS};
 use trustshot_face::embed::SFACE_SPEC;
 use trustshot_face::models::{bgr_nchw, Model, ModelSpec};
 use trustshot_face::{EngineConfig, FaceEngine, Frame};
-use trustshot_identity::passive::{context_crop, MINIFASNET_V1SE, MINIFASNET_V2};
+use trustshot_identity::passive::{context_crop, CONTEXT_SCALE, MINIFASNET_V1SE};
 
 pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -43,16 +43,16 @@ pub fn model_cases(models: &Path) -> Result<Vec<Case>, String> {
     let frame: Frame = engine.decode(&bytes).map_err(|e| e.to_string())?;
     let mut cases = Vec::new();
     for spec in YUNET_SPECS {
-        let (ch, cw) = (spec.input_shape[2], spec.input_shape[3]);
+        let (cw, ch) = canvas(&spec);
         let scale = (cw as f32 / frame.width() as f32).min(ch as f32 / frame.height() as f32);
         let (rw, rh) = ((frame.width() as f32 * scale) as u32, (frame.height() as f32 * scale) as u32);
-        cases.push(Case { name: format!("yunet_{cw}x{ch}"), spec, input: letterbox(&frame, rw, rh, cw, ch) });
+        cases.push(Case { name: format!("yunet_{cw}x{ch}"), spec, input: letterbox(&frame, rw, rh, &spec) });
     }
     let faces = engine.detect(&frame).map_err(|e| e.to_string())?;
     let face = faces.first().ok_or("no face in the sample portrait")?;
     let crop = align(&frame, face).ok_or("degenerate landmarks")?.crop;
     cases.push(Case { name: "sface".into(), spec: SFACE_SPEC, input: bgr_nchw(112, 112, crop.rgb()) });
-    for (spec, scale) in [(MINIFASNET_V2, 2.7), (MINIFASNET_V1SE, 4.0)] {
+    for (spec, scale) in [(MINIFASNET_V1SE, CONTEXT_SCALE)] {
         if !models.join(spec.nnef).exists() {
             eprintln!("SKIPPED: {} is not installed (no model mirror on this machine)", spec.nnef);
             continue;

@@ -6,6 +6,13 @@
 //! smallest canvas from [`YUNET_SPECS`] that holds it; the rest is black, as in
 //! OpenCV's `FaceDetectorYN`. Each canvas is its own NNEF plan, because tract
 //! cannot serialize YuNet with symbolic height and width (see models/README.md).
+//!
+//! Portrait canvases run the *transposed* network (`yunet_2023mar_t.onnx`, made
+//! by models/build.py: every kernel transposed, the heads transposing back) on
+//! the transposed canvas, so that tract always convolves landscape tensors: it
+//! walks depthwise convolutions along the longer axis, which is the strided one
+//! when a tensor is taller than wide (3-4x slower). The outputs are the
+//! original network's, in the original order.
 
 use crate::error::{FaceError, Result};
 use crate::frame::Frame;
@@ -14,27 +21,43 @@ use crate::models::{bgr_nchw, output_vec, Model, ModelInfo, ModelSpec};
 use std::path::Path;
 use tract_core::prelude::Tensor;
 
-/// One NNEF plan per canvas, input `[1, 3, height, width]`, BGR 0..255: landscape
-/// and portrait 16:9 and 4:3 frames, squares, and a small square for crops.
+/// One NNEF plan per canvas (named width x height), BGR 0..255: landscape and
+/// portrait 16:9 and 4:3 frames, squares, and a small square for crops. Input
+/// `[1, 3, height, width]`, or `[1, 3, width, height]` for the transposed plans.
 pub const YUNET_SPECS: [ModelSpec; 8] = [
     yunet("yunet_2023mar_256x256.nnef.tar", &[1, 3, 256, 256]),
     yunet("yunet_2023mar_384x384.nnef.tar", &[1, 3, 384, 384]),
     yunet("yunet_2023mar_512x512.nnef.tar", &[1, 3, 512, 512]),
     yunet("yunet_2023mar_640x640.nnef.tar", &[1, 3, 640, 640]),
     yunet("yunet_2023mar_640x480.nnef.tar", &[1, 3, 480, 640]),
-    yunet("yunet_2023mar_480x640.nnef.tar", &[1, 3, 640, 480]),
+    yunet_transposed("yunet_2023mar_480x640.nnef.tar", &[1, 3, 480, 640]),
     yunet("yunet_2023mar_640x384.nnef.tar", &[1, 3, 384, 640]),
-    yunet("yunet_2023mar_384x640.nnef.tar", &[1, 3, 640, 384]),
+    yunet_transposed("yunet_2023mar_384x640.nnef.tar", &[1, 3, 384, 640]),
 ];
+
+/// The network with height and width swapped (models/build.py `transpose_hw`).
+const YUNET_TRANSPOSED_ONNX: &str = "yunet_2023mar_t.onnx";
 
 const fn yunet(nnef: &'static str, input_shape: &'static [usize]) -> ModelSpec {
     ModelSpec { id: "yunet-2023mar", onnx: "yunet_2023mar.onnx", nnef, input_shape }
 }
 
-/// (width, height) of a detector plan.
-fn canvas(model: &Model) -> (usize, usize) {
-    let shape = model.spec().input_shape;
-    (shape[3], shape[2])
+const fn yunet_transposed(nnef: &'static str, input_shape: &'static [usize]) -> ModelSpec {
+    ModelSpec { id: "yunet-2023mar", onnx: YUNET_TRANSPOSED_ONNX, nnef, input_shape }
+}
+
+fn is_transposed(spec: &ModelSpec) -> bool {
+    spec.onnx == YUNET_TRANSPOSED_ONNX
+}
+
+/// (width, height) of the frame canvas a detector plan takes.
+pub fn canvas(spec: &ModelSpec) -> (usize, usize) {
+    let shape = spec.input_shape;
+    if is_transposed(spec) {
+        (shape[2], shape[3])
+    } else {
+        (shape[3], shape[2])
+    }
 }
 
 /// Landmark indices, in YuNet's order. "Left" and "right" are as seen in the
@@ -114,8 +137,8 @@ impl Detector {
         let model = self
             .models
             .iter()
-            .filter(|m| canvas(m).0 >= rw as usize && canvas(m).1 >= rh as usize)
-            .min_by_key(|m| canvas(m).0 * canvas(m).1)
+            .filter(|m| canvas(m.spec()).0 >= rw as usize && canvas(m.spec()).1 >= rh as usize)
+            .min_by_key(|m| canvas(m.spec()).0 * canvas(m.spec()).1)
             .expect("max_side <= 640: the 640x640 canvas holds every scaled frame");
         (model, rw, rh)
     }
@@ -123,8 +146,8 @@ impl Detector {
     /// Every face in `frame`, best first.
     pub fn detect(&self, frame: &Frame) -> Result<Vec<Face>> {
         let (model, rw, rh) = self.plan_for(frame.width(), frame.height());
-        let (cw, ch) = canvas(model);
-        let outputs = model.run(letterbox(frame, rw, rh, cw, ch))?;
+        let (cw, ch) = canvas(model.spec());
+        let outputs = model.run(letterbox(frame, rw, rh, model.spec()))?;
         let id = model.spec().id;
         // Back to frame coordinates: the scale actually applied on each axis.
         let (sx, sy) = (frame.width() as f32 / rw as f32, frame.height() as f32 / rh as f32);
@@ -166,16 +189,27 @@ impl Detector {
     }
 }
 
-/// The detector input: `frame` scaled to `rw` x `rh`, placed at the top-left
-/// of a black `cw` x `ch` canvas, as a BGR NCHW tensor.
-pub fn letterbox(frame: &Frame, rw: u32, rh: u32, cw: usize, ch: usize) -> Tensor {
+/// The input of the plan `spec`: `frame` scaled to `rw` x `rh`, placed at the
+/// top-left of its black canvas, as a BGR NCHW tensor (of the transposed canvas
+/// for a transposed plan).
+pub fn letterbox(frame: &Frame, rw: u32, rh: u32, spec: &ModelSpec) -> Tensor {
+    let (cw, ch) = canvas(spec);
     let scaled = if (rw, rh) == (frame.width(), frame.height()) { frame.clone() } else { resize(frame, rw, rh) };
-    let mut canvas = vec![0u8; cw * ch * 3];
-    for y in 0..rh as usize {
-        let src = &scaled.rgb()[y * rw as usize * 3..(y + 1) * rw as usize * 3];
-        canvas[y * cw * 3..y * cw * 3 + src.len()].copy_from_slice(src);
+    let rw = rw as usize;
+    let mut pixels = vec![0u8; cw * ch * 3];
+    if is_transposed(spec) {
+        // Pixel (x, y) of the canvas goes to row x, column y: a canvas `ch` wide.
+        for (y, row) in scaled.rgb().chunks_exact(rw * 3).enumerate() {
+            for (x, p) in row.chunks_exact(3).enumerate() {
+                pixels[(x * ch + y) * 3..(x * ch + y) * 3 + 3].copy_from_slice(p);
+            }
+        }
+        return bgr_nchw(ch, cw, &pixels);
     }
-    bgr_nchw(cw, ch, &canvas)
+    for (y, row) in scaled.rgb().chunks_exact(rw * 3).enumerate() {
+        pixels[y * cw * 3..y * cw * 3 + row.len()].copy_from_slice(row);
+    }
+    bgr_nchw(cw, ch, &pixels)
 }
 
 fn face_is_finite(f: &Face) -> bool {
@@ -213,5 +247,30 @@ mod tests {
     fn canvases_are_multiples_of_32_and_include_640_square() {
         assert!(YUNET_SPECS.iter().all(|s| s.input_shape[2] % 32 == 0 && s.input_shape[3] % 32 == 0));
         assert!(YUNET_SPECS.iter().any(|s| s.input_shape == [1, 3, 640, 640]));
+    }
+
+    #[test]
+    fn every_plan_convolves_a_landscape_or_square_tensor() {
+        for spec in YUNET_SPECS {
+            assert!(spec.input_shape[2] <= spec.input_shape[3], "{}", spec.nnef);
+            let (w, h) = canvas(&spec);
+            assert!(spec.nnef.contains(&format!("_{w}x{h}.")), "{}", spec.nnef);
+        }
+    }
+
+    #[test]
+    fn a_transposed_plan_gets_the_transposed_canvas() {
+        // A 2x3 frame (pixel value = 10 y + x) on the 384x640 (portrait) canvas.
+        let rgb: Vec<u8> = (0..3u8).flat_map(|y| (0..2u8).flat_map(move |x| [10 * y + x; 3])).collect();
+        let frame = Frame::from_rgb(2, 3, rgb).unwrap();
+        let spec = YUNET_SPECS.iter().find(|s| s.nnef.contains("384x640")).unwrap();
+        let t = letterbox(&frame, 2, 3, spec);
+        assert_eq!(t.shape(), &[1, 3, 384, 640]);
+        let v = t.to_plain_array_view::<f32>().unwrap();
+        // Tensor row = frame column, tensor column = frame row.
+        for (y, x) in [(0, 0), (0, 1), (2, 0), (2, 1)] {
+            assert_eq!(v[[0, 0, x, y]], (10 * y + x) as f32);
+        }
+        assert_eq!(v[[0, 0, 0, 3]], 0.0);
     }
 }

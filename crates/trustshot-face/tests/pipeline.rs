@@ -348,3 +348,31 @@ fn one_engine_serves_many_threads_with_identical_results() {
         }
     });
 }
+
+/// Portrait frames run the transposed YuNet plan (detect.rs): the same picture
+/// padded to a square runs the ordinary plan at the same scale, and both must
+/// find the same face.
+#[test]
+fn a_portrait_frame_finds_the_face_the_square_plan_finds() {
+    let photo = sample("obama.jpg");
+    // A 3:5 portrait cut around the face, then the same pixels on a black square.
+    let face = engine().detect(&photo).unwrap()[0];
+    let h = photo.height();
+    let w = (h * 3 / 5).min(photo.width());
+    let x0 = ((face.bbox.x + face.bbox.w / 2.0) as i64 - w as i64 / 2).clamp(0, (photo.width() - w) as i64) as u32;
+    let portrait = crop(&photo, x0, 0, w, h);
+    let mut square = vec![0u8; (h * h * 3) as usize];
+    for (y, row) in portrait.rgb().chunks_exact(w as usize * 3).enumerate() {
+        square[y * h as usize * 3..][..row.len()].copy_from_slice(row);
+    }
+    let square = Frame::from_rgb(h, h, square).unwrap();
+
+    let (p, s) = (engine().detect(&portrait).unwrap(), engine().detect(&square).unwrap());
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(s.len(), 1, "{s:?}");
+    assert!(p[0].bbox.iou(&s[0].bbox) > 0.95, "{p:?} vs {s:?}");
+    assert!((p[0].score - s[0].score).abs() < 0.02, "{p:?} vs {s:?}");
+    for (a, b) in p[0].landmarks.iter().zip(&s[0].landmarks) {
+        assert!(a.distance(*b) < 0.02 * p[0].bbox.w, "{p:?} vs {s:?}");
+    }
+}

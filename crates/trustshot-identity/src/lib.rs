@@ -2,7 +2,7 @@
 //! person on the ID?
 //!
 //! ```text
-//! passive    one frame: MiniFASNet + spectrum + glare, fused into a live probability
+//! passive    one frame: MiniFASNetV1SE + spectrum + glare, fused into a live probability
 //! challenge  a session of random head movements judged from landmarks over time
 //! document   portrait on an ID, capture checks, selfie match, approve / reject / review
 //! ```
@@ -17,5 +17,5 @@ pub use passive::{Cues, LivenessScore, PassiveLiveness};
 
 /// Every model file this crate loads (for the converter and packaging).
 pub fn model_specs() -> Vec<trustshot_face::ModelSpec> {
-    vec![passive::MINIFASNET_V2, passive::MINIFASNET_V1SE]
+    vec![passive::MINIFASNET_V1SE]
 }
