@@ -5,13 +5,16 @@
 # (ANDROID_NDK_HOME), the Android SDK and Gradle, none of which exist there.
 # Models are not bundled: apps ship models/dist as assets (or download them)
 # and pass their directory to FaceVerifier.
+# --platform 24 matches the module's minSdk; the library's release-small
+# profile (LTO) and packed relocations (crates/trustshot-ffi/build.rs) are what
+# scripts/size-report measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${ANDROID_NDK_HOME:?set ANDROID_NDK_HOME to an Android NDK (r26 or newer)}"
 MODULE=bindings/kotlin
 rustup target add aarch64-linux-android armv7-linux-androideabi x86_64-linux-android
 command -v cargo-ndk >/dev/null || cargo install --locked cargo-ndk --version =3.5.4
-cargo ndk -t arm64-v8a -t armeabi-v7a -t x86_64 -o "$MODULE/src/main/jniLibs" \
+cargo ndk --platform 24 -t arm64-v8a -t armeabi-v7a -t x86_64 -o "$MODULE/src/main/jniLibs" \
   build --profile release-small -p trustshot-ffi
 # Bindings from an unstripped host build (library mode needs the metadata symbols).
 cargo build --release -p trustshot-ffi -p uniffi-bindgen

@@ -14,6 +14,8 @@
 //! Every object is Send + Sync: load a FaceVerifier once and share it.
 
 mod bench;
+#[cfg(test)]
+mod callback_threads;
 mod errors;
 mod evidence;
 mod face;

@@ -1,9 +1,9 @@
 //! The callback interfaces (the app's device signer and store key), called from
 //! several threads at once, as phones do; and their failures mapped to errors.
 
+use crate::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use trustshot_ffi::*;
 
 /// A signer as an app would write it, here over the SDK's software keys.
 struct CountingSigner {
