@@ -1,23 +1,29 @@
 //! Face embedding with SFace (OpenCV zoo, 2021dec): an aligned 112x112 crop in,
 //! an L2-normalised 128-d vector out; two faces are compared by cosine similarity.
 //!
-//! With `flip` on, the crop and its mirror image are embedded and summed (a
-//! common test-time augmentation that steadies the score on turned faces); it
-//! doubles the embedding cost. Measured effect: models/README.md.
+//! The crop goes in as RGB, as OpenCV's own `FaceRecognizerSF::feature` feeds
+//! it (`blobFromImage(..., swapRB = true)`). One crop, no mirror-image
+//! averaging: measured on LFW in models/README.md.
 
 use crate::align::ALIGNED_SIZE;
 use crate::error::{FaceError, Result};
 use crate::frame::Frame;
-use crate::models::{bgr_nchw, Model, ModelInfo, ModelSpec};
+use crate::models::{nchw, Channels, Model, ModelInfo, ModelSpec};
 use std::path::Path;
 
-/// Input `[1, 3, 112, 112]`, BGR 0..255 (the network normalises internally).
+/// Input `[1, 3, 112, 112]`, RGB 0..255 (the network normalises internally).
 pub const SFACE_SPEC: ModelSpec = ModelSpec {
     id: "sface-2021dec",
     onnx: "sface_2021dec.onnx",
     nnef: "sface_2021dec.nnef.tar",
     input_shape: &[1, 3, 112, 112],
 };
+
+/// What enrolled templates are tagged with: the embedding model and its input
+/// recipe. Templates under another tag are refused (re-enroll), since their
+/// scores would not be comparable. Was "sface-2021dec" while crops went in as
+/// BGR with mirror-image averaging (before 0.1.0 was released).
+pub const TEMPLATE_KIND: &str = "sface-2021dec/rgb";
 
 /// Dimension of an embedding.
 pub const EMBEDDING_DIM: usize = 128;
@@ -61,12 +67,11 @@ impl Embedding {
 
 pub struct Embedder {
     model: Model,
-    flip: bool,
 }
 
 impl Embedder {
-    pub fn load(dir: &Path, flip: bool) -> Result<Embedder> {
-        Ok(Embedder { model: Model::load(dir, &SFACE_SPEC)?, flip })
+    pub fn load(dir: &Path) -> Result<Embedder> {
+        Ok(Embedder { model: Model::load(dir, &SFACE_SPEC)? })
     }
 
     pub fn info(&self) -> ModelInfo {
@@ -78,33 +83,12 @@ impl Embedder {
         if (crop.width(), crop.height()) != (ALIGNED_SIZE, ALIGNED_SIZE) {
             return Err(FaceError::Config(format!("embedder needs a {ALIGNED_SIZE}x{ALIGNED_SIZE} crop")));
         }
-        let mut values = self.raw(crop.rgb())?;
-        if self.flip {
-            let mirrored = mirror(crop);
-            for (v, m) in values.iter_mut().zip(self.raw(&mirrored)?) {
-                *v += m;
-            }
-        }
+        let size = ALIGNED_SIZE as usize;
+        let mut values = self.model.run_one(nchw(size, size, crop.rgb(), Channels::Rgb), 0)?;
+        values.truncate(EMBEDDING_DIM);
         Embedding::from_values(values).ok_or_else(|| FaceError::Inference {
             model: SFACE_SPEC.id,
             detail: "embedding is not finite or is zero".into(),
         })
     }
-
-    /// The network output before normalisation.
-    fn raw(&self, rgb: &[u8]) -> Result<Vec<f32>> {
-        let size = ALIGNED_SIZE as usize;
-        let mut values = self.model.run_one(bgr_nchw(size, size, rgb), 0)?;
-        values.truncate(EMBEDDING_DIM);
-        Ok(values)
-    }
-}
-
-/// The crop mirrored left-right.
-fn mirror(crop: &Frame) -> Vec<u8> {
-    let w = crop.width() as usize;
-    crop.rgb()
-        .chunks_exact(w * 3)
-        .flat_map(|row| row.chunks_exact(3).rev().flatten().copied().collect::<Vec<_>>())
-        .collect()
 }

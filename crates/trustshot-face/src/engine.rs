@@ -6,7 +6,7 @@
 
 use crate::align::align;
 use crate::detect::{Detector, DetectorConfig, Face};
-use crate::embed::{Embedder, Embedding};
+use crate::embed::{Embedder, Embedding, TEMPLATE_KIND};
 use crate::error::{FaceError, Result};
 use crate::frame::{self, Frame, Limits};
 use crate::matcher::{self, decide, Decision, OperatingPoint};
@@ -99,7 +99,7 @@ impl FaceEngine {
             config,
             point,
             detector: Detector::load(model_dir, config.detector)?,
-            embedder: Embedder::load(model_dir, true)?,
+            embedder: Embedder::load(model_dir)?,
         })
     }
 
@@ -178,9 +178,8 @@ impl FaceEngine {
         if templates.is_empty() {
             return Err(FaceError::NoReference);
         }
-        let model = &self.embedder.info().id;
-        if let Some(t) = templates.iter().find(|t| &t.model != model) {
-            return Err(StoreError::ModelMismatch { stored: t.model.clone(), current: model.clone() }.into());
+        if let Some(t) = templates.iter().find(|t| t.model != TEMPLATE_KIND) {
+            return Err(StoreError::ModelMismatch { stored: t.model.clone(), current: TEMPLATE_KIND.into() }.into());
         }
         let embeddings: Vec<Embedding> = templates.iter().map(|t| t.embedding.clone()).collect();
         Ok(self.decide(probe, &embeddings, rejections(Subject::Probe, probe)))

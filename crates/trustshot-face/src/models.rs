@@ -112,17 +112,45 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Builds an NCHW f32 tensor from packed RGB pixels, in BGR channel order and
-/// 0..255 range (what YuNet and SFace were trained on).
-pub fn bgr_nchw(width: usize, height: usize, rgb: &[u8]) -> Tensor {
+/// The channel order a network was trained on. OpenCV's `blobFromImage`
+/// feeds its BGR images as they are (YuNet, MiniFASNet) or with `swapRB`
+/// (SFace: `FaceRecognizerSF::feature`), so each model says which it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channels {
+    Rgb,
+    Bgr,
+}
+
+/// Builds an NCHW f32 tensor in the 0..255 range from packed RGB pixels.
+pub fn nchw(width: usize, height: usize, rgb: &[u8], channels: Channels) -> Tensor {
     let plane = width * height;
+    let order = match channels {
+        Channels::Rgb => [0, 1, 2],
+        Channels::Bgr => [2, 1, 0],
+    };
     let mut data = vec![0f32; 3 * plane];
     for (i, px) in rgb.chunks_exact(3).enumerate() {
-        data[i] = px[2] as f32;
-        data[plane + i] = px[1] as f32;
-        data[2 * plane + i] = px[0] as f32;
+        for (c, &source) in order.iter().enumerate() {
+            data[c * plane + i] = px[source] as f32;
+        }
     }
     tract_core::ndarray::Array4::from_shape_vec((1, 3, height, width), data)
         .expect("buffer sized from the shape")
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nchw_puts_each_channel_in_its_plane_in_the_order_asked() {
+        // Two pixels: (10, 20, 30) and (40, 50, 60).
+        let rgb = [10u8, 20, 30, 40, 50, 60];
+        let planes = |c: Channels| {
+            nchw(2, 1, &rgb, c).to_plain_array_view::<f32>().unwrap().iter().copied().collect::<Vec<f32>>()
+        };
+        assert_eq!(planes(Channels::Rgb), [10.0, 40.0, 20.0, 50.0, 30.0, 60.0]);
+        assert_eq!(planes(Channels::Bgr), [30.0, 60.0, 20.0, 50.0, 10.0, 40.0]);
+    }
 }

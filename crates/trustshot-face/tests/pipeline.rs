@@ -5,6 +5,7 @@
 mod support;
 
 use support::*;
+use trustshot_face::embed::TEMPLATE_KIND;
 use trustshot_face::engine::Analysis;
 use trustshot_face::frame::{CameraBuffer, PixelFormat, Rotation};
 use trustshot_face::geometry::resize;
@@ -309,11 +310,10 @@ fn enrollment_store_round_trip_with_real_templates() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("templates.bin");
     let key = [42u8; 32];
-    let model = engine().models()[1].id.clone();
     let store = TemplateStore::open(&path, &key).unwrap();
     let enrolled: Vec<_> =
         ["obama2.jpg", "obama3.jpg"].iter().map(|n| analyze(&sample(n)).embedding.unwrap()).collect();
-    let templates = store.enroll("driver-7", &model, enrolled).unwrap();
+    let templates = store.enroll("driver-7", TEMPLATE_KIND, enrolled).unwrap();
     drop(store);
 
     let store = TemplateStore::open(&path, &key).unwrap();
@@ -329,6 +329,14 @@ fn enrollment_store_round_trip_with_real_templates() {
     assert_eq!(store.templates_of("driver-7").len(), 1);
     store.delete_person("driver-7").unwrap();
     assert!(matches!(engine().verify_templates(&probe, &store.templates_of("driver-7")), Err(FaceError::NoReference)));
+
+    // Templates made under another embedding recipe (here the BGR-era tag) are
+    // refused rather than scored against thresholds that do not fit them.
+    let old = store.enroll("driver-8", "sface-2021dec", vec![probe.embedding.clone().unwrap()]).unwrap();
+    assert!(matches!(
+        engine().verify_templates(&probe, &old),
+        Err(FaceError::Store(trustshot_face::store::StoreError::ModelMismatch { .. }))
+    ));
     store.delete_all().unwrap();
     assert!(!path.exists());
     std::fs::remove_dir_all(&dir).unwrap();

@@ -5,6 +5,7 @@ use crate::errors::StoreError;
 use crate::face::{reason, verification, FaceVerifier, VerificationResult};
 use crate::image::ImageInput;
 use std::sync::Arc;
+use trustshot_face::embed::TEMPLATE_KIND;
 use trustshot_face::store::TemplateStore;
 
 /// The app's 32-byte store key. Called once, when the store is opened; the key
@@ -61,8 +62,7 @@ impl EnrollmentStore {
                 }
             }
         }
-        let model = verifier.engine.models()[1].id.clone();
-        Ok(self.store.enroll(&person_id, &model, embeddings)?.iter().map(info).collect())
+        Ok(self.store.enroll(&person_id, TEMPLATE_KIND, embeddings)?.iter().map(info).collect())
     }
 
     /// Verifies `probe` against the templates of `person_id`.
