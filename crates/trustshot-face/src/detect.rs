@@ -168,7 +168,7 @@ impl Detector {
             let s = stride as f32;
             for i in 0..cells {
                 let score = (cls[i].clamp(0.0, 1.0) * obj[i].clamp(0.0, 1.0)).sqrt();
-                if !(score >= self.config.score_threshold) {
+                if score.is_nan() || score < self.config.score_threshold {
                     continue;
                 }
                 let (col, row) = ((i % cols) as f32, (i / cols) as f32);

@@ -66,7 +66,7 @@ pub fn estimate_from_points(points: &[Point; 5]) -> Option<Pose> {
     let row = |r: usize| -> [f64; 3] { std::array::from_fn(|j| (0..3).map(|k| yx[r][k] * inv[k][j]).sum()) };
     let (a, b) = (row(0), row(1));
     let (na, nb) = (norm(&a), norm(&b));
-    if !(na > 1e-9 && nb > 1e-9) || !(na.is_finite() && nb.is_finite()) {
+    if !(na > 1e-9 && nb > 1e-9 && na.is_finite() && nb.is_finite()) {
         return None;
     }
     // Symmetric Gram-Schmidt: rotate both rows by half the error of their angle.

@@ -96,6 +96,7 @@ pub fn prepare_photo(engine: &FaceEngine, bytes: &[u8], privacy: PhotoPrivacy) -
 /// Seals a proof of delivery: policy first, then the privacy steps, then the
 /// package. With no photo (or a policy that forbids one) pass `photo: None`
 /// to seal a receipt.
+#[allow(clippy::too_many_arguments)] // each is a separate decision of the caller's
 pub fn seal_delivery(
     engine: &FaceEngine,
     manifest: Manifest,
