@@ -39,11 +39,11 @@ pub const YUNET_SPECS: [ModelSpec; 8] = [
 const YUNET_TRANSPOSED_ONNX: &str = "yunet_2023mar_t.onnx";
 
 const fn yunet(nnef: &'static str, input_shape: &'static [usize]) -> ModelSpec {
-    ModelSpec { id: "yunet-2023mar", onnx: "yunet_2023mar.onnx", nnef, input_shape }
+    ModelSpec { id: "yunet-2023mar", onnx: "yunet_2023mar.onnx", nnef, input_shape, channels: Channels::Bgr }
 }
 
 const fn yunet_transposed(nnef: &'static str, input_shape: &'static [usize]) -> ModelSpec {
-    ModelSpec { id: "yunet-2023mar", onnx: YUNET_TRANSPOSED_ONNX, nnef, input_shape }
+    ModelSpec { id: "yunet-2023mar", onnx: YUNET_TRANSPOSED_ONNX, nnef, input_shape, channels: Channels::Bgr }
 }
 
 fn is_transposed(spec: &ModelSpec) -> bool {
@@ -204,12 +204,12 @@ pub fn letterbox(frame: &Frame, rw: u32, rh: u32, spec: &ModelSpec) -> Tensor {
                 pixels[(x * ch + y) * 3..(x * ch + y) * 3 + 3].copy_from_slice(p);
             }
         }
-        return nchw(ch, cw, &pixels, Channels::Bgr);
+        return nchw(ch, cw, &pixels, spec.channels);
     }
     for (y, row) in scaled.rgb().chunks_exact(rw * 3).enumerate() {
         pixels[y * cw * 3..y * cw * 3 + row.len()].copy_from_slice(row);
     }
-    nchw(cw, ch, &pixels, Channels::Bgr)
+    nchw(cw, ch, &pixels, spec.channels)
 }
 
 fn face_is_finite(f: &Face) -> bool {

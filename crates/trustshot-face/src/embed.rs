@@ -17,6 +17,7 @@ pub const SFACE_SPEC: ModelSpec = ModelSpec {
     onnx: "sface_2021dec.onnx",
     nnef: "sface_2021dec.nnef.tar",
     input_shape: &[1, 3, 112, 112],
+    channels: Channels::Rgb,
 };
 
 /// What enrolled templates are tagged with: the embedding model and its input
@@ -84,7 +85,7 @@ impl Embedder {
             return Err(FaceError::Config(format!("embedder needs a {ALIGNED_SIZE}x{ALIGNED_SIZE} crop")));
         }
         let size = ALIGNED_SIZE as usize;
-        let mut values = self.model.run_one(nchw(size, size, crop.rgb(), Channels::Rgb), 0)?;
+        let mut values = self.model.run_one(nchw(size, size, crop.rgb(), SFACE_SPEC.channels), 0)?;
         values.truncate(EMBEDDING_DIM);
         Embedding::from_values(values).ok_or_else(|| FaceError::Inference {
             model: SFACE_SPEC.id,

@@ -25,6 +25,8 @@ pub struct ModelSpec {
     pub nnef: &'static str,
     /// The input shape the plan is fixed to.
     pub input_shape: &'static [usize],
+    /// The channel order the network was trained on.
+    pub channels: Channels,
 }
 
 /// What a receipt records of a model: its id, file and the SHA-256 of the file loaded.
@@ -114,7 +116,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The channel order a network was trained on. OpenCV's `blobFromImage`
 /// feeds its BGR images as they are (YuNet, MiniFASNet) or with `swapRB`
-/// (SFace: `FaceRecognizerSF::feature`), so each model says which it needs.
+/// (SFace: `FaceRecognizerSF::feature`), so each model's spec says which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channels {
     Rgb,

@@ -27,6 +27,7 @@ pub const MINIFASNET_V1SE: ModelSpec = ModelSpec {
     onnx: "minifasnet_v1se_4.0.onnx",
     nnef: "minifasnet_v1se_4.0.nnef.tar",
     input_shape: &[1, 3, 80, 80],
+    channels: Channels::Bgr,
 };
 
 /// Context scale of the model's crop around the face box.
@@ -95,7 +96,7 @@ impl PassiveLiveness {
     /// Measures the cues of `face` in `frame`.
     pub fn cues(&self, frame: &Frame, face: &Face) -> Result<Cues, FaceError> {
         let crop = context_crop(frame, &face.bbox, CONTEXT_SCALE, 80);
-        let logits = self.model.run_one(nchw(80, 80, crop.rgb(), Channels::Bgr), 0)?;
+        let logits = self.model.run_one(nchw(80, 80, crop.rgb(), MINIFASNET_V1SE.channels), 0)?;
         if logits.len() != 3 || !logits.iter().all(|v| v.is_finite()) {
             return Err(FaceError::Inference {
                 model: self.model.spec().id,
