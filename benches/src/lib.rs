@@ -14,7 +14,7 @@ use tract_core::prelude::*;
 use trustshot_face::align::align;
 use trustshot_face::detect::{canvas, letterbox, YUNET_SPECS};
 use trustshot_face::embed::SFACE_SPEC;
-use trustshot_face::models::{nchw, Model, ModelSpec};
+use trustshot_face::models::{Model, ModelSpec};
 use trustshot_face::{EngineConfig, FaceEngine, Frame};
 use trustshot_identity::passive::{context_crop, CONTEXT_SCALE, MINIFASNET_V1SE};
 
@@ -51,14 +51,14 @@ pub fn model_cases(models: &Path) -> Result<Vec<Case>, String> {
     let faces = engine.detect(&frame).map_err(|e| e.to_string())?;
     let face = faces.first().ok_or("no face in the sample portrait")?;
     let crop = align(&frame, face).ok_or("degenerate landmarks")?.crop;
-    cases.push(Case { name: "sface".into(), spec: SFACE_SPEC, input: nchw(112, 112, crop.rgb(), SFACE_SPEC.channels) });
+    cases.push(Case { name: "sface".into(), spec: SFACE_SPEC, input: SFACE_SPEC.input(crop.rgb()) });
     for (spec, scale) in [(MINIFASNET_V1SE, CONTEXT_SCALE)] {
         if !models.join(spec.nnef).exists() {
             eprintln!("SKIPPED: {} is not installed (no model mirror on this machine)", spec.nnef);
             continue;
         }
         let crop = context_crop(&frame, &face.bbox, scale, 80);
-        cases.push(Case { name: spec.id.into(), spec, input: nchw(80, 80, crop.rgb(), spec.channels) });
+        cases.push(Case { name: spec.id.into(), spec, input: spec.input(crop.rgb()) });
     }
     Ok(cases)
 }

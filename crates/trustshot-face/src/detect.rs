@@ -17,7 +17,7 @@
 use crate::error::{FaceError, Result};
 use crate::frame::Frame;
 use crate::geometry::{resize, Point, Rect};
-use crate::models::{nchw, output_vec, Channels, Model, ModelInfo, ModelSpec};
+use crate::models::{output_vec, Channels, Model, ModelInfo, ModelSpec};
 use std::path::Path;
 use tract_core::prelude::Tensor;
 
@@ -204,12 +204,12 @@ pub fn letterbox(frame: &Frame, rw: u32, rh: u32, spec: &ModelSpec) -> Tensor {
                 pixels[(x * ch + y) * 3..(x * ch + y) * 3 + 3].copy_from_slice(p);
             }
         }
-        return nchw(ch, cw, &pixels, spec.channels);
+        return spec.input(&pixels);
     }
     for (y, row) in scaled.rgb().chunks_exact(rw * 3).enumerate() {
         pixels[y * cw * 3..y * cw * 3 + row.len()].copy_from_slice(row);
     }
-    nchw(cw, ch, &pixels, spec.channels)
+    spec.input(&pixels)
 }
 
 fn face_is_finite(f: &Face) -> bool {

@@ -8,7 +8,7 @@
 use crate::align::ALIGNED_SIZE;
 use crate::error::{FaceError, Result};
 use crate::frame::Frame;
-use crate::models::{nchw, Channels, Model, ModelInfo, ModelSpec};
+use crate::models::{Channels, Model, ModelInfo, ModelSpec};
 use std::path::Path;
 
 /// Input `[1, 3, 112, 112]`, RGB 0..255 (the network normalises internally).
@@ -84,8 +84,7 @@ impl Embedder {
         if (crop.width(), crop.height()) != (ALIGNED_SIZE, ALIGNED_SIZE) {
             return Err(FaceError::Config(format!("embedder needs a {ALIGNED_SIZE}x{ALIGNED_SIZE} crop")));
         }
-        let size = ALIGNED_SIZE as usize;
-        let mut values = self.model.run_one(nchw(size, size, crop.rgb(), SFACE_SPEC.channels), 0)?;
+        let mut values = self.model.run_one(SFACE_SPEC.input(crop.rgb()), 0)?;
         values.truncate(EMBEDDING_DIM);
         Embedding::from_values(values).ok_or_else(|| FaceError::Inference {
             model: SFACE_SPEC.id,

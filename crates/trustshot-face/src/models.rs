@@ -29,6 +29,14 @@ pub struct ModelSpec {
     pub channels: Channels,
 }
 
+impl ModelSpec {
+    /// The network's input from packed RGB pixels of its input size
+    /// (`input_shape` is `[1, 3, height, width]`), in its channel order.
+    pub fn input(&self, rgb: &[u8]) -> Tensor {
+        nchw(self.input_shape[3], self.input_shape[2], rgb, self.channels)
+    }
+}
+
 /// What a receipt records of a model: its id, file and the SHA-256 of the file loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelInfo {
@@ -124,8 +132,9 @@ pub enum Channels {
 }
 
 /// Builds an NCHW f32 tensor in the 0..255 range from packed RGB pixels.
-pub fn nchw(width: usize, height: usize, rgb: &[u8], channels: Channels) -> Tensor {
+fn nchw(width: usize, height: usize, rgb: &[u8], channels: Channels) -> Tensor {
     let plane = width * height;
+    debug_assert_eq!(rgb.len(), 3 * plane, "pixels of the input size");
     let order = match channels {
         Channels::Rgb => [0, 1, 2],
         Channels::Bgr => [2, 1, 0],

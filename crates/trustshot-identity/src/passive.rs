@@ -19,7 +19,7 @@
 use std::path::Path;
 use trustshot_face::detect::Face;
 use trustshot_face::geometry::{warp_affine, Affine, Rect};
-use trustshot_face::models::{nchw, Channels, Model, ModelInfo, ModelSpec};
+use trustshot_face::models::{Channels, Model, ModelInfo, ModelSpec};
 use trustshot_face::{FaceError, Frame};
 
 pub const MINIFASNET_V1SE: ModelSpec = ModelSpec {
@@ -96,7 +96,7 @@ impl PassiveLiveness {
     /// Measures the cues of `face` in `frame`.
     pub fn cues(&self, frame: &Frame, face: &Face) -> Result<Cues, FaceError> {
         let crop = context_crop(frame, &face.bbox, CONTEXT_SCALE, 80);
-        let logits = self.model.run_one(nchw(80, 80, crop.rgb(), MINIFASNET_V1SE.channels), 0)?;
+        let logits = self.model.run_one(MINIFASNET_V1SE.input(crop.rgb()), 0)?;
         if logits.len() != 3 || !logits.iter().all(|v| v.is_finite()) {
             return Err(FaceError::Inference {
                 model: self.model.spec().id,
