@@ -210,7 +210,63 @@ def check_same_outputs(step: str, expected, actual):
             sys.exit(f"{step}: the rewritten network does not reproduce the original")
 
 
-STEPS = {"fold_dequantize": fold_dequantize, "prelu_as_relu_min": prelu_as_relu_min}
+def onet_nchw(data: bytes) -> bytes:
+    """MTCNN's O-Net under the SDK's input contract: [1, 3, 48, 48] NCHW, RGB
+    0..255, like every other network the SDK runs. The file (ipazc/mtcnn Keras
+    weights) takes (x - 127.5) / 128 in [N, W, H, 3] (width first: the ipazc
+    convention); the scaling and that transpose become the graph's first nodes,
+    and only the face probability is kept as output (box regression and
+    landmarks are not used). Checked against the original in onnxruntime."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+
+    model = onnx.load_from_string(data)
+    graph = model.graph
+    (old_input,) = graph.input
+    dims = [d.dim_value for d in old_input.type.tensor_type.shape.dim[1:]]
+    if dims != [48, 48, 3]:
+        sys.exit(f"onet_nchw: unexpected input {dims}")
+    graph.initializer.extend([
+        numpy_helper.from_array(np.array(127.5, np.float32), "onet_mean"),
+        numpy_helper.from_array(np.array(0.0078125, np.float32), "onet_scale"),
+    ])
+    head = [
+        helper.make_node("Sub", ["image", "onet_mean"], ["onet_centred"], name="onet_centred"),
+        helper.make_node("Mul", ["onet_centred", "onet_scale"], ["onet_scaled"], name="onet_scaled"),
+        helper.make_node("Transpose", ["onet_scaled"], [old_input.name], name="onet_nchw_to_nwhc", perm=[0, 3, 2, 1]),
+    ]
+    outputs = [o for o in graph.output if o.name == "softmax_2"]
+    if len(outputs) != 1:
+        sys.exit("onet_nchw: no softmax_2 output")
+    # Keep only the nodes the probability needs.
+    needed, kept = {"softmax_2"}, []
+    for node in reversed(list(graph.node)):
+        if needed & set(node.output):
+            kept.append(node)
+            needed |= set(node.input)
+    nodes = head + kept[::-1]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.output[:]
+    graph.output.extend(outputs)
+    used = {x for n in nodes for x in n.input}
+    inits = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(inits)
+    del graph.input[:]
+    graph.input.append(helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 48, 48]))
+    del graph.value_info[:]
+    onnx.checker.check_model(model)
+    rewritten = model.SerializeToString()
+    x = fixed_input((1, 3, 48, 48))
+    original_x = np.ascontiguousarray(((x - 127.5) * 0.0078125).transpose(0, 3, 2, 1))
+    index = [o.name for o in onnx.load_from_string(data).graph.output].index("softmax_2")
+    check_same_outputs("onet_nchw", ort_run(data, original_x)[index:index + 1], ort_run(rewritten, x))
+    return rewritten
+
+
+STEPS = {"fold_dequantize": fold_dequantize, "prelu_as_relu_min": prelu_as_relu_min, "onet_nchw": onet_nchw}
 
 
 def transpose_hw(data: bytes) -> bytes:

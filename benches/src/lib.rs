@@ -1,8 +1,8 @@
 //! tract versus onnxruntime on identical inputs: output parity and speed.
 //!
 //! The inputs are real: the sample portrait (samples/obama.jpg) prepared by the
-//! SDK's own preprocessing for every model plan (each YuNet canvas, the SFace
-//! crop). They are written to a case directory; `models/reference.py` runs
+//! SDK's own preprocessing for every model plan (each YuNet canvas, the O-Net
+//! and SFace crops). They are written to a case directory; `models/reference.py` runs
 //! onnxruntime (one thread) on the ONNX each NNEF archive was converted from;
 //! the same bytes then go through tract, and outputs and timings are compared.
 //! Used by the parity test (tests/parity.rs) and `tract-vs-ort` (a table).
@@ -14,6 +14,8 @@ use tract_core::prelude::*;
 use trustshot_face::align::align;
 use trustshot_face::detect::{canvas, letterbox, YUNET_SPECS};
 use trustshot_face::embed::SFACE_SPEC;
+use trustshot_face::face_check::ONET_SPEC;
+use trustshot_face::geometry::square_crop;
 use trustshot_face::models::{Model, ModelSpec};
 use trustshot_face::{EngineConfig, FaceEngine, Frame};
 use trustshot_identity::passive::{context_crop, CONTEXT_SCALE, MINIFASNET_V1SE};
@@ -50,6 +52,8 @@ pub fn model_cases(models: &Path) -> Result<Vec<Case>, String> {
     }
     let faces = engine.detect(&frame).map_err(|e| e.to_string())?;
     let face = faces.first().ok_or("no face in the sample portrait")?;
+    let square = square_crop(&frame, &face.bbox, ONET_SPEC.input_shape[3] as u32);
+    cases.push(Case { name: "onet".into(), spec: ONET_SPEC, input: ONET_SPEC.input(square.rgb()) });
     let crop = align(&frame, face).ok_or("degenerate landmarks")?.crop;
     cases.push(Case { name: "sface".into(), spec: SFACE_SPEC, input: SFACE_SPEC.input(crop.rgb()) });
     for (spec, scale) in [(MINIFASNET_V1SE, CONTEXT_SCALE)] {

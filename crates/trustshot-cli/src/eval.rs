@@ -363,19 +363,24 @@ fn detection(models: &Path, args: DetectionArgs) -> CliResult {
     let boxes_text = std::fs::read_to_string(args.data.join("boxes.json")).map_err(|e| format!("boxes.json: {e}"))?;
     let boxes: Value = serde_json::from_str(&boxes_text).map_err(|e| format!("boxes.json: {e}"))?;
     let engine = load_engine(models, EngineConfig::default())?;
+    // Candidates, so that what the face check removed can be reported too.
     let results = par_map(&rows, |row| -> Result<(Vec<Face>, f64), String> {
         let frame = read_frame(&engine, &args.data.join(&row.path))?;
         let t = Instant::now();
-        let faces = engine.detect(&frame).map_err(|e| e.to_string())?;
+        let faces = engine.face_candidates(&frame).map_err(|e| e.to_string())?;
         Ok((faces, t.elapsed().as_secs_f64() * 1e3))
     });
+    let face_threshold = engine.config().detector.face_threshold;
     #[derive(Default)]
     struct Tally {
         images: usize,
         counted: usize,
         gt_faces: usize,
         matched: usize,
+        matched_before_face_check: usize,
+        rejected_by_face_check: usize,
         count_exact: usize,
+        count_exact_before_face_check: usize,
         false_positive_images: usize,
         no_face_images: usize,
         misses: Vec<Value>,
@@ -383,14 +388,20 @@ fn detection(models: &Path, args: DetectionArgs) -> CliResult {
     let mut per_source: BTreeMap<String, Tally> = BTreeMap::new();
     let mut times = Vec::new();
     for (row, result) in rows.iter().zip(results) {
-        let (faces, ms) = result?;
+        let (candidates, ms) = result?;
         times.push(ms);
+        let (faces, rejected): (Vec<Face>, Vec<Face>) =
+            candidates.iter().partition(|f| f.face_probability >= face_threshold);
         let tally = per_source.entry(row.source.clone()).or_default();
+        tally.rejected_by_face_check += rejected.len();
         tally.images += 1;
         if let Some(n) = row.n_faces {
             tally.counted += 1;
             if faces.len() == n {
                 tally.count_exact += 1;
+            }
+            if candidates.len() == n {
+                tally.count_exact_before_face_check += 1;
             }
         }
         if row.n_faces == Some(0) {
@@ -416,6 +427,9 @@ fn detection(models: &Path, args: DetectionArgs) -> CliResult {
             .unwrap_or_default();
         for g in gt.iter().filter(|g| g.w >= args.min_face) {
             tally.gt_faces += 1;
+            if candidates.iter().any(|f| f.bbox.iou(g) >= 0.5) {
+                tally.matched_before_face_check += 1;
+            }
             if faces.iter().any(|f| f.bbox.iou(g) >= 0.5) {
                 tally.matched += 1;
             } else {
@@ -433,7 +447,12 @@ fn detection(models: &Path, args: DetectionArgs) -> CliResult {
                     "images": t.images,
                     "gt_faces_min_size": t.gt_faces,
                     "recall_iou50": recall,
+                    "recall_iou50_before_face_check":
+                        (t.gt_faces > 0).then(|| t.matched_before_face_check as f64 / t.gt_faces as f64),
+                    "rejected_by_face_check": t.rejected_by_face_check,
                     "count_accuracy": (t.counted > 0).then(|| t.count_exact as f64 / t.counted as f64),
+                    "count_accuracy_before_face_check":
+                        (t.counted > 0).then(|| t.count_exact_before_face_check as f64 / t.counted as f64),
                     "no_face_images": t.no_face_images,
                     "false_positive_images": t.false_positive_images,
                     "misses": t.misses,
@@ -444,6 +463,7 @@ fn detection(models: &Path, args: DetectionArgs) -> CliResult {
     let out = json!({
         "min_face_px": args.min_face,
         "score_threshold": engine.config().detector.score_threshold,
+        "face_threshold": face_threshold,
         "sources": sources,
         "median_detect_ms": round(median(times) as f32, 2),
     });

@@ -81,7 +81,7 @@ pub fn detect(models: &Path, args: DetectArgs) -> CliResult {
             if analysis.quality.passed() { "ok" } else { "refused" }
         );
         for f in &analysis.faces {
-            println!("  box {:?} score {:.3}", f.bbox, f.score);
+            println!("  box {:?} score {:.3} face probability {:.3}", f.bbox, f.score, f.face_probability);
         }
         for r in &analysis.quality.reasons {
             println!("  {}: measured {:.2}, threshold {:.2}", r.code.as_str(), r.measured, r.threshold);

@@ -16,6 +16,7 @@ pub fn face(f: &Face) -> Value {
         "box": [round(f.bbox.x, 1), round(f.bbox.y, 1), round(f.bbox.w, 1), round(f.bbox.h, 1)],
         "landmarks": f.landmarks.iter().map(|p| [round(p.x, 1), round(p.y, 1)]).collect::<Vec<_>>(),
         "score": round(f.score, 4),
+        "face_probability": round(f.face_probability, 4),
     })
 }
 

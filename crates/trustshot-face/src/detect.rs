@@ -13,8 +13,14 @@
 //! walks depthwise convolutions along the longer axis, which is the strided one
 //! when a tensor is taller than wide (3-4x slower). The outputs are the
 //! original network's, in the original order.
+//!
+//! Every face YuNet reports then gets a second look ([`crate::face_check`]):
+//! boxes that MTCNN's O-Net does not take for a face are dropped by
+//! [`Detector::detect`]; [`Detector::candidates`] keeps them, with the
+//! probability, for callers that must err the other way (blurring bystanders).
 
 use crate::error::{FaceError, Result};
+use crate::face_check::{self, FaceCheck};
 use crate::frame::Frame;
 use crate::geometry::{resize, Point, Rect};
 use crate::models::{output_vec, Channels, Model, ModelInfo, ModelSpec};
@@ -75,8 +81,10 @@ pub mod landmark {
 pub struct Face {
     pub bbox: Rect,
     pub landmarks: [Point; 5],
-    /// sqrt(class * objectness), in 0..1.
+    /// YuNet's sqrt(class * objectness), in 0..1.
     pub score: f32,
+    /// O-Net's probability that the box holds a face, in 0..1 (the second look).
+    pub face_probability: f32,
 }
 
 impl Face {
@@ -89,6 +97,8 @@ impl Face {
 pub struct DetectorConfig {
     /// Faces scoring below this are dropped.
     pub score_threshold: f32,
+    /// Faces whose O-Net face probability is below this are dropped.
+    pub face_threshold: f32,
     /// Boxes overlapping a better one by more than this IoU are dropped.
     pub nms_iou: f32,
     /// Longest canvas side; larger frames are scaled down to it.
@@ -97,36 +107,44 @@ pub struct DetectorConfig {
 
 impl Default for DetectorConfig {
     fn default() -> Self {
-        DetectorConfig { score_threshold: 0.6, nms_iou: 0.3, max_side: 640 }
+        DetectorConfig {
+            score_threshold: 0.6,
+            face_threshold: face_check::DEFAULT_THRESHOLD,
+            nms_iou: 0.3,
+            max_side: 640,
+        }
     }
 }
 
 pub struct Detector {
     config: DetectorConfig,
     models: Vec<Model>,
+    check: FaceCheck,
 }
 
 impl Detector {
-    /// Loads every canvas plan from `dir`.
+    /// Loads every canvas plan and the face check from `dir`.
     pub fn load(dir: &Path, config: DetectorConfig) -> Result<Detector> {
-        if !(0.0..=1.0).contains(&config.score_threshold) || !(0.0..=1.0).contains(&config.nms_iou) {
+        let unit = 0.0..=1.0;
+        if ![config.score_threshold, config.face_threshold, config.nms_iou].iter().all(|v| unit.contains(v)) {
             return Err(FaceError::Config("detector thresholds must lie in 0..1".into()));
         }
         if !(32..=640).contains(&config.max_side) {
             return Err(FaceError::Config("detector max_side must lie in 32..640".into()));
         }
         let models = YUNET_SPECS.iter().map(|spec| Model::load(dir, spec)).collect::<Result<_>>()?;
-        Ok(Detector { config, models })
+        Ok(Detector { config, models, check: FaceCheck::load(dir)? })
     }
 
     pub fn config(&self) -> &DetectorConfig {
         &self.config
     }
 
-    pub fn info(&self) -> ModelInfo {
-        let mut info = self.models[0].info();
-        info.file = "yunet_2023mar_*.nnef.tar".into();
-        info
+    /// The detector's models: YuNet (every canvas plan) and the face check.
+    pub fn info(&self) -> Vec<ModelInfo> {
+        let mut yunet = self.models[0].info();
+        yunet.file = "yunet_2023mar_*.nnef.tar".into();
+        vec![yunet, self.check.info()]
     }
 
     /// The plan for a `width` x `height` frame and the size the frame is scaled to.
@@ -143,8 +161,25 @@ impl Detector {
         (model, rw, rh)
     }
 
-    /// Every face in `frame`, best first.
+    /// Every face in `frame` that passed the second look, best first.
     pub fn detect(&self, frame: &Frame) -> Result<Vec<Face>> {
+        let mut faces = self.candidates(frame)?;
+        faces.retain(|f| f.face_probability >= self.config.face_threshold);
+        Ok(faces)
+    }
+
+    /// Every box YuNet takes for a face, best first, each with its face
+    /// probability but none dropped for it.
+    pub fn candidates(&self, frame: &Frame) -> Result<Vec<Face>> {
+        let mut faces = self.yunet(frame)?;
+        for face in &mut faces {
+            face.face_probability = self.check.probability(frame, &face.bbox)?;
+        }
+        Ok(faces)
+    }
+
+    /// YuNet's faces after non-maximum suppression (face probability not yet known: 0).
+    fn yunet(&self, frame: &Frame) -> Result<Vec<Face>> {
         let (model, rw, rh) = self.plan_for(frame.width(), frame.height());
         let (cw, ch) = canvas(model.spec());
         let outputs = model.run(letterbox(frame, rw, rh, model.spec()))?;
@@ -179,7 +214,7 @@ impl Detector {
                 let k = &kps[i * 10..i * 10 + 10];
                 let landmarks =
                     std::array::from_fn(|j| Point::new((k[2 * j] + col) * s * sx, (k[2 * j + 1] + row) * s * sy));
-                let face = Face { bbox, landmarks, score };
+                let face = Face { bbox, landmarks, score, face_probability: 0.0 };
                 if face_is_finite(&face) {
                     faces.push(face);
                 }
@@ -234,7 +269,12 @@ mod tests {
     use super::*;
 
     fn face(x: f32, score: f32) -> Face {
-        Face { bbox: Rect { x, y: 0.0, w: 10.0, h: 10.0 }, landmarks: [Point::default(); 5], score }
+        Face {
+            bbox: Rect { x, y: 0.0, w: 10.0, h: 10.0 },
+            landmarks: [Point::default(); 5],
+            score,
+            face_probability: 1.0,
+        }
     }
 
     #[test]

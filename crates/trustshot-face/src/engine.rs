@@ -112,7 +112,9 @@ impl FaceEngine {
     }
 
     pub fn models(&self) -> Vec<ModelInfo> {
-        vec![self.detector.info(), self.embedder.info()]
+        let mut models = self.detector.info();
+        models.push(self.embedder.info());
+        models
     }
 
     /// Decodes JPEG/PNG bytes under the engine's limits.
@@ -122,6 +124,12 @@ impl FaceEngine {
 
     pub fn detect(&self, frame: &Frame) -> Result<Vec<Face>> {
         self.detector.detect(frame)
+    }
+
+    /// Every box the detector considered, including those the face check
+    /// rejected (see [`Detector::candidates`]).
+    pub fn face_candidates(&self, frame: &Frame) -> Result<Vec<Face>> {
+        self.detector.candidates(frame)
     }
 
     /// Aligns and embeds one given face (no quality gate).

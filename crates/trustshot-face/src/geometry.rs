@@ -196,6 +196,56 @@ pub fn resize(frame: &Frame, width: u32, height: u32) -> Frame {
     Frame::from_rgb(width, height, out).expect("buffer sized from width and height")
 }
 
+/// The square of side `max(w, h)` centred on `bbox`, resampled to `size` x
+/// `size`, black outside the frame (as MTCNN pads its crops). Shrinking
+/// averages the whole source cell of each output pixel (every `step`-th pixel
+/// of it for very large boxes: at most about 8 x 8 per cell), so a large face
+/// does not alias; enlarging (a box under twice `size`) samples bilinearly.
+pub fn square_crop(frame: &Frame, bbox: &Rect, size: u32) -> Frame {
+    let side = bbox.w.max(bbox.h).max(1.0);
+    let centre = bbox.center();
+    let (left, top) = (centre.x - side / 2.0, centre.y - side / 2.0);
+    let cell = side / size as f32;
+    let size = size as usize;
+    let mut out = Vec::with_capacity(size * size * 3);
+    if cell < 2.0 {
+        for v in 0..size {
+            for u in 0..size {
+                let (x, y) = (left + (u as f32 + 0.5) * cell - 0.5, top + (v as f32 + 0.5) * cell - 0.5);
+                out.extend(bilinear(frame, x, y));
+            }
+        }
+        return Frame::from_rgb(size as u32, size as u32, out).expect("buffer sized from size");
+    }
+    let step = ((cell / 8.0) as i64).max(1);
+    // Source pixel ranges [start, end) of each output column / row, before clipping.
+    let bounds = |origin: f32| -> Vec<(i64, i64)> {
+        (0..size)
+            .map(|i| ((origin + i as f32 * cell).round() as i64, (origin + (i + 1) as f32 * cell).round() as i64))
+            .collect()
+    };
+    let (columns, rows) = (bounds(left), bounds(top));
+    let (w, h) = (frame.width() as i64, frame.height() as i64);
+    let rgb = frame.rgb();
+    for &(y0, y1) in &rows {
+        for &(x0, x1) in &columns {
+            let (mut sum, mut count) = ([0u32; 3], 0u32);
+            for y in (y0..y1).step_by(step as usize) {
+                for x in (x0..x1).step_by(step as usize) {
+                    count += 1;
+                    if (0..w).contains(&x) && (0..h).contains(&y) {
+                        let i = ((y * w + x) * 3) as usize;
+                        (0..3).for_each(|c| sum[c] += rgb[i + c] as u32);
+                    }
+                }
+            }
+            let count = count.max(1);
+            out.extend(sum.map(|s| ((s + count / 2) / count) as u8));
+        }
+    }
+    Frame::from_rgb(size as u32, size as u32, out).expect("buffer sized from size")
+}
+
 /// Bilinear sample with edge pixels repeated (for resizing, where the borders are real).
 fn bilinear_clamped(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
     let (x0, y0) = (x.floor() as u32, y.floor() as u32);
@@ -272,6 +322,31 @@ mod tests {
         let b = Rect { x: 5.0, y: 0.0, w: 10.0, h: 10.0 };
         assert!((a.iou(&b) - 50.0 / 150.0).abs() < 1e-6);
         assert_eq!(a.iou(&Rect { x: 20.0, ..a }), 0.0);
+    }
+
+    #[test]
+    fn square_crop_is_centred_square_and_black_outside_the_frame() {
+        // Left half red, right half blue, 100x60.
+        let rgb: Vec<u8> = (0..100 * 60).flat_map(|i| if i % 100 < 50 { [255, 0, 0] } else { [0, 0, 255] }).collect();
+        let f = Frame::from_rgb(100, 60, rgb).unwrap();
+        // A 40x20 box centred at (50, 30) becomes a 40x40 square: red | blue.
+        let c = square_crop(&f, &Rect { x: 30.0, y: 20.0, w: 40.0, h: 20.0 }, 8);
+        assert_eq!((c.width(), c.height()), (8, 8));
+        assert_eq!(c.pixel(1, 4), [255, 0, 0]);
+        assert_eq!(c.pixel(6, 4), [0, 0, 255]);
+        // A box hanging over the top-left corner: the outside is black.
+        let c = square_crop(&f, &Rect { x: -20.0, y: -20.0, w: 40.0, h: 40.0 }, 8);
+        assert_eq!(c.pixel(0, 0), [0, 0, 0]);
+        assert_eq!(c.pixel(7, 7), [255, 0, 0]);
+        // Enlarging (a 4-pixel box to 8x8) keeps the colour.
+        let c = square_crop(&f, &Rect { x: 10.0, y: 10.0, w: 4.0, h: 4.0 }, 8);
+        assert!(c.rgb().chunks_exact(3).all(|p| p == [255, 0, 0]));
+        // A 1-pixel checkerboard shrunk 8x becomes its mean.
+        let checker: Vec<u8> =
+            (0..64 * 64).flat_map(|i| if (i % 64 + i / 64) % 2 == 0 { [255; 3] } else { [0; 3] }).collect();
+        let f = Frame::from_rgb(64, 64, checker).unwrap();
+        let c = square_crop(&f, &Rect { x: 0.0, y: 0.0, w: 64.0, h: 64.0 }, 8);
+        assert!(c.rgb().iter().all(|&v| (127..=128).contains(&v)), "{:?}", c.rgb());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! trustshot-face: the on-device face pipeline.
 //!
 //! ```text
-//! bytes / camera buffer --frame--> Frame --detect--> faces --align--> 112x112 crop
+//! bytes / camera buffer --frame--> Frame --detect (+ face_check)--> faces --align--> 112x112 crop
 //!     --quality--> reasons (or pass) --embed--> Embedding --matcher--> decision
 //!                                                   `--store--> sealed templates
 //! ```
@@ -12,6 +12,7 @@ pub mod detect;
 pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod face_check;
 pub mod frame;
 pub mod geometry;
 pub mod matcher;
@@ -31,5 +32,5 @@ pub use quality::{Reason, ReasonCode};
 
 /// Every model file the face pipeline loads (for the converter and packaging).
 pub fn model_specs() -> Vec<ModelSpec> {
-    detect::YUNET_SPECS.iter().copied().chain([embed::SFACE_SPEC]).collect()
+    detect::YUNET_SPECS.iter().copied().chain([face_check::ONET_SPEC, embed::SFACE_SPEC]).collect()
 }

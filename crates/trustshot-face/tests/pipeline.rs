@@ -118,6 +118,27 @@ fn no_face() {
 }
 
 #[test]
+fn a_dogs_face_is_a_detector_candidate_but_not_a_face() {
+    let Some(path) = shared("face_detection/dlib_faces/dogs.jpg") else { return };
+    let dogs = engine().decode(&std::fs::read(path).unwrap()).unwrap();
+    // YuNet alone takes the dog for a face, as confidently as a real one...
+    let candidates = engine().face_candidates(&dogs).unwrap();
+    assert!(candidates.iter().any(|f| f.score > 0.8), "{candidates:?}");
+    // ...the second look does not, so nothing is reported.
+    let threshold = engine().config().detector.face_threshold;
+    assert!(candidates.iter().all(|f| f.face_probability < threshold), "{candidates:?}");
+    let a = analyze(&dogs);
+    assert!(a.faces.is_empty());
+    assert_eq!(reasons(&a), vec![ReasonCode::NoFace]);
+    // Real faces pass it with room to spare.
+    for name in ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"] {
+        let faces = engine().detect(&sample(name)).unwrap();
+        assert_eq!(faces.len(), 1, "{name}");
+        assert!(faces[0].face_probability > 0.95, "{name}: {:?}", faces[0]);
+    }
+}
+
+#[test]
 fn head_turned_on_real_profile_photos() {
     for name in ["Franz_Muentefering/Franz_Muentefering_0003.jpg", "George_Clooney/George_Clooney_0002.jpg"] {
         let Some(path) = shared(&format!("lfw/images/{name}")) else { return };

@@ -29,7 +29,10 @@ pub struct DetectedFace {
     pub bbox: FaceBox,
     /// Eye (image left), eye (image right), nose tip, mouth corners (image left, right).
     pub landmarks: Vec<Point>,
+    /// The detector's score, 0..1.
     pub score: f32,
+    /// The second look's probability that the box holds a face, 0..1.
+    pub face_probability: f32,
 }
 
 /// A failed capture check: the measured value and the limit it crossed.
@@ -118,6 +121,7 @@ pub(crate) fn analysis(a: &Analysis) -> FaceAnalysis {
                 bbox: FaceBox { x: f.bbox.x, y: f.bbox.y, width: f.bbox.w, height: f.bbox.h },
                 landmarks: f.landmarks.iter().map(|p| Point { x: p.x, y: p.y }).collect(),
                 score: f.score,
+                face_probability: f.face_probability,
             })
             .collect(),
         main_face: a.main.map(|i| i as u32),

@@ -118,6 +118,7 @@ pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchRepo
     ];
     let frame = engine.decode(jpeg)?;
     stages.push(detect_portrait(&engine, &frame, iterations)?);
+    stages.push(face_check(model_dir, &engine, &frame, iterations)?);
     if let Some(liveness) = &liveness {
         let face = *engine.analyze(&frame)?.faces.first().ok_or(BenchError::NoUsableFace)?;
         let mut passive = Vec::new();
@@ -177,6 +178,26 @@ fn detect_portrait(engine: &FaceEngine, frame: &Frame, iterations: usize) -> Res
     }
     times.remove(0);
     Ok(stats("detect_portrait", times))
+}
+
+/// The detector's second look on the main face alone (crop and O-Net; it
+/// is part of the `detect` stage above, once per face found).
+fn face_check(
+    model_dir: &Path,
+    engine: &FaceEngine,
+    frame: &Frame,
+    iterations: usize,
+) -> Result<StageStats, BenchError> {
+    let check = trustshot_face::face_check::FaceCheck::load(model_dir)?;
+    let face = *engine.detect(frame)?.first().ok_or(BenchError::NoUsableFace)?;
+    let mut times = Vec::new();
+    for _ in 0..=iterations {
+        let start = Instant::now();
+        check.probability(frame, &face.bbox)?;
+        times.push(ms(start));
+    }
+    times.remove(0);
+    Ok(stats("face_check", times))
 }
 
 /// Sealing a 4 MB photo for one recipient with a software device key.
