@@ -266,7 +266,177 @@ def onet_nchw(data: bytes) -> bytes:
     return rewritten
 
 
-STEPS = {"fold_dequantize": fold_dequantize, "prelu_as_relu_min": prelu_as_relu_min, "onet_nchw": onet_nchw}
+def tflite_nchw(data: bytes) -> bytes:
+    """A float32 TFLite network of plain convolutions (CONV_2D, DEPTHWISE_CONV_2D,
+    PRELU, ADD, MAX_POOL_2D, PAD, and RESHAPE of a flat tensor) rewritten as
+    ONNX under the SDK's input contract: NCHW, RGB 0..255 (MediaPipe feeds
+    x / 255; that becomes the first graph node). Every operator is translated
+    in NCHW, so no transposes are left in the graph; any other operator stops
+    the build. Outputs keep their TFLite names plus `_flat`, as [1, n].
+    Checked against the original file in LiteRT (Google's TFLite runtime)."""
+    import numpy as np
+    import onnx
+    import tflite
+    from onnx import TensorProto, helper, numpy_helper
+    from tflite.BuiltinOperator import BuiltinOperator as Op
+    from tflite.Padding import Padding
+
+    model = tflite.Model.GetRootAsModel(data, 0)
+    if model.SubgraphsLength() != 1:
+        sys.exit("tflite_nchw: one subgraph expected")
+    g = model.Subgraphs(0)
+
+    def tensor(i):
+        return g.Tensors(i)
+
+    def name(i):
+        return tensor(i).Name().decode()
+
+    def shape(i):
+        return [int(d) for d in tensor(i).ShapeAsNumpy()]
+
+    def const(i):
+        t = tensor(i)
+        if t.Type() != tflite.TensorType.FLOAT32 and t.Type() != tflite.TensorType.INT32:
+            sys.exit(f"tflite_nchw: tensor {name(i)} has type {t.Type()}")
+        buf = model.Buffers(t.Buffer())
+        if buf.DataLength() == 0:
+            return None
+        dtype = np.float32 if t.Type() == tflite.TensorType.FLOAT32 else np.int32
+        return np.frombuffer(buf.DataAsNumpy().tobytes(), dtype).reshape(shape(i))
+
+    inits, nodes = [], []
+
+    def init(arr, label):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(arr), label))
+        return label
+
+    def activation(out, fused, label):
+        # ACT: 0 none, 1 relu, 3 relu6
+        if fused == 0:
+            return out
+        if fused == 1:
+            nodes.append(helper.make_node("Relu", [out + "_pre"], [out], name=label + "_relu"))
+        elif fused == 3:
+            lo, hi = init(np.float32(0), label + "_lo"), init(np.float32(6), label + "_hi")
+            nodes.append(helper.make_node("Clip", [out + "_pre", lo, hi], [out], name=label + "_relu6"))
+        else:
+            sys.exit(f"tflite_nchw: fused activation {fused} in {label}")
+        return out + "_pre"
+
+    def same_pads(in_hw, k, s, d=(1, 1)):
+        pads = []
+        for n, kk, ss, dd in zip(in_hw, k, s, d):
+            out = -(-n // ss)
+            total = max((out - 1) * ss + (kk - 1) * dd + 1 - n, 0)
+            pads.append((total // 2, total - total // 2))
+        return [pads[0][0], pads[1][0], pads[0][1], pads[1][1]]
+
+    names = {v: k for k, v in Op.__dict__.items() if not k.startswith("_")}
+    inp = g.Inputs(0)
+    n_, h_, w_, c_ = shape(inp)
+    scale = init(np.float32(1 / 255), "input_scale")
+    nodes.append(helper.make_node("Mul", ["image", scale], [name(inp)], name="input_scale"))
+    for k in range(g.OperatorsLength()):
+        op = g.Operators(k)
+        oc = model.OperatorCodes(op.OpcodeIndex())
+        code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
+        ins = [op.Inputs(j) for j in range(op.InputsLength())]
+        out = name(op.Outputs(0))
+        label = f"{names.get(code, code).lower()}_{k}"
+        if code in (Op.CONV_2D, Op.DEPTHWISE_CONV_2D):
+            depthwise = code == Op.DEPTHWISE_CONV_2D
+            opts = (tflite.DepthwiseConv2DOptions() if depthwise else tflite.Conv2DOptions())
+            o = op.BuiltinOptions()
+            opts.Init(o.Bytes, o.Pos)
+            w, b = const(ins[1]), const(ins[2])
+            if depthwise:
+                if opts.DepthMultiplier() != 1:
+                    sys.exit(f"tflite_nchw: depth multiplier in {label}")
+                w = w.transpose(3, 0, 1, 2)  # [1,KH,KW,C] -> [C,1,KH,KW]
+            else:
+                w = w.transpose(0, 3, 1, 2)  # [O,KH,KW,I] -> [O,I,KH,KW]
+            kh, kw = w.shape[2:]
+            s = (opts.StrideH(), opts.StrideW())
+            d = (opts.DilationHFactor(), opts.DilationWFactor())
+            in_hw = shape(ins[0])[1:3]
+            pads = same_pads(in_hw, (kh, kw), s, d) if opts.Padding() == Padding.SAME else [0, 0, 0, 0]
+            attrs = dict(kernel_shape=[kh, kw], strides=list(s), dilations=list(d), pads=pads)
+            if depthwise:
+                attrs["group"] = w.shape[0]
+            y = activation(out, opts.FusedActivationFunction(), label)
+            nodes.append(helper.make_node("Conv", [name(ins[0]), init(w, label + "_w"), init(b, label + "_b")],
+                                          [y], name=label, **attrs))
+        elif code == Op.PRELU:
+            alpha = const(ins[1])
+            c = alpha.shape[-1]
+            if alpha.size != c:
+                sys.exit(f"tflite_nchw: per-position PReLU slope in {label}")
+            nodes.append(helper.make_node("PRelu", [name(ins[0]), init(alpha.reshape(c, 1, 1), label + "_slope")],
+                                          [out], name=label))
+        elif code == Op.ADD:
+            opts = tflite.AddOptions()
+            o = op.BuiltinOptions()
+            opts.Init(o.Bytes, o.Pos)
+            if shape(ins[0]) != shape(ins[1]):
+                sys.exit(f"tflite_nchw: broadcasting ADD in {label}")
+            y = activation(out, opts.FusedActivationFunction(), label)
+            nodes.append(helper.make_node("Add", [name(ins[0]), name(ins[1])], [y], name=label))
+        elif code == Op.MAX_POOL_2D:
+            opts = tflite.Pool2DOptions()
+            o = op.BuiltinOptions()
+            opts.Init(o.Bytes, o.Pos)
+            k_ = (opts.FilterHeight(), opts.FilterWidth())
+            s = (opts.StrideH(), opts.StrideW())
+            pads = same_pads(shape(ins[0])[1:3], k_, s) if opts.Padding() == Padding.SAME else [0, 0, 0, 0]
+            y = activation(out, opts.FusedActivationFunction(), label)
+            nodes.append(helper.make_node("MaxPool", [name(ins[0])], [y], name=label,
+                                          kernel_shape=list(k_), strides=list(s), pads=pads))
+        elif code == Op.PAD:
+            p = const(ins[1])  # [4, 2] in NHWC
+            nchw = p[[0, 3, 1, 2]]
+            pads = np.concatenate([nchw[:, 0], nchw[:, 1]]).astype(np.int64)
+            nodes.append(helper.make_node("Pad", [name(ins[0]), init(pads, label + "_pads")], [out],
+                                          name=label, mode="constant"))
+        elif code == Op.RESHAPE:
+            src, dst = shape(ins[0]), shape(op.Outputs(0))
+            if src[0] != 1 or any(d != 1 for d in src[1:3]):
+                sys.exit(f"tflite_nchw: RESHAPE of a spatial tensor in {label}")
+            nodes.append(helper.make_node("Reshape", [name(ins[0]), init(np.array([1, -1], np.int64), label + "_shape")],
+                                          [out], name=label))
+        else:
+            sys.exit(f"tflite_nchw: operator {names.get(code, code)} is not translated")
+    outputs = []
+    for j in range(g.OutputsLength()):
+        o = g.Outputs(j)
+        size = int(np.prod(shape(o)))
+        flat = name(o) + "_flat"
+        nodes.append(helper.make_node("Reshape", [name(o), init(np.array([1, size], np.int64), flat + "_shape")],
+                                      [flat], name=flat))
+        outputs.append(helper.make_tensor_value_info(flat, TensorProto.FLOAT, [1, size]))
+    graph = helper.make_graph(nodes, "tflite_nchw", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, c_, h_, w_])],
+                              outputs, inits)
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="trustshot models/build.py")
+    onnx.checker.check_model(onnx_model)
+    rewritten = onnx_model.SerializeToString()
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=data)
+    interpreter.allocate_tensors()
+    x = fixed_input((1, c_, h_, w_))
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.ascontiguousarray(x.transpose(0, 2, 3, 1)) / 255)
+    interpreter.invoke()
+    expected = [interpreter.get_tensor(o["index"]).reshape(1, -1) for o in interpreter.get_output_details()]
+    check_same_outputs("tflite_nchw", expected, ort_run(rewritten, x))
+    return rewritten
+
+
+STEPS = {
+    "fold_dequantize": fold_dequantize,
+    "prelu_as_relu_min": prelu_as_relu_min,
+    "onet_nchw": onet_nchw,
+    "tflite_nchw": tflite_nchw,
+}
 
 
 def transpose_hw(data: bytes) -> bytes:

@@ -1,8 +1,8 @@
 //! tract versus onnxruntime on identical inputs: output parity and speed.
 //!
 //! The inputs are real: the sample portrait (samples/obama.jpg) prepared by the
-//! SDK's own preprocessing for every model plan (each YuNet canvas, the O-Net
-//! and SFace crops). They are written to a case directory; `models/reference.py` runs
+//! SDK's own preprocessing for every model plan (each YuNet canvas, the O-Net,
+//! SFace and eye crops). They are written to a case directory; `models/reference.py` runs
 //! onnxruntime (one thread) on the ONNX each NNEF archive was converted from;
 //! the same bytes then go through tract, and outputs and timings are compared.
 //! Used by the parity test (tests/parity.rs) and `tract-vs-ort` (a table).
@@ -14,6 +14,7 @@ use tract_core::prelude::*;
 use trustshot_face::align::align;
 use trustshot_face::detect::{canvas, letterbox, YUNET_SPECS};
 use trustshot_face::embed::SFACE_SPEC;
+use trustshot_face::eyes::{eye_crops, IRIS_SPEC};
 use trustshot_face::face_check::ONET_SPEC;
 use trustshot_face::geometry::square_crop;
 use trustshot_face::models::{Model, ModelSpec};
@@ -56,6 +57,8 @@ pub fn model_cases(models: &Path) -> Result<Vec<Case>, String> {
     cases.push(Case { name: "onet".into(), spec: ONET_SPEC, input: ONET_SPEC.input(square.rgb()) });
     let crop = align(&frame, face).ok_or("degenerate landmarks")?.crop;
     cases.push(Case { name: "sface".into(), spec: SFACE_SPEC, input: SFACE_SPEC.input(crop.rgb()) });
+    let [eye, _] = eye_crops(&frame, face).map_err(|e| e.to_string())?;
+    cases.push(Case { name: "iris".into(), spec: IRIS_SPEC, input: IRIS_SPEC.input(eye.rgb()) });
     for (spec, scale) in [(MINIFASNET_V1SE, CONTEXT_SCALE)] {
         if !models.join(spec.nnef).exists() {
             eprintln!("SKIPPED: {} is not installed (no model mirror on this machine)", spec.nnef);

@@ -8,6 +8,7 @@ use crate::align::align;
 use crate::detect::{Detector, DetectorConfig, Face};
 use crate::embed::{Embedder, Embedding, TEMPLATE_KIND};
 use crate::error::{FaceError, Result};
+use crate::eyes::{EyeModel, EyeOpenness};
 use crate::frame::{self, Frame, Limits};
 use crate::matcher::{self, decide, Decision, OperatingPoint};
 use crate::models::ModelInfo;
@@ -88,10 +89,11 @@ pub struct FaceEngine {
     point: OperatingPoint,
     detector: Detector,
     embedder: Embedder,
+    eyes: EyeModel,
 }
 
 impl FaceEngine {
-    /// Loads the detector and embedder from the model directory.
+    /// Loads the detector, embedder and eye model from the model directory.
     pub fn load(model_dir: &Path, config: EngineConfig) -> Result<FaceEngine> {
         let point = matcher::operating_point(config.fmr)
             .ok_or_else(|| FaceError::Config(format!("no calibrated threshold for FMR {}", config.fmr)))?;
@@ -100,6 +102,7 @@ impl FaceEngine {
             point,
             detector: Detector::load(model_dir, config.detector)?,
             embedder: Embedder::load(model_dir)?,
+            eyes: EyeModel::load(model_dir)?,
         })
     }
 
@@ -114,6 +117,7 @@ impl FaceEngine {
     pub fn models(&self) -> Vec<ModelInfo> {
         let mut models = self.detector.info();
         models.push(self.embedder.info());
+        models.push(self.eyes.info());
         models
     }
 
@@ -130,6 +134,11 @@ impl FaceEngine {
     /// rejected (see [`Detector::candidates`]).
     pub fn face_candidates(&self, frame: &Frame) -> Result<Vec<Face>> {
         self.detector.candidates(frame)
+    }
+
+    /// How open the eyes of one given face are (see [`crate::eyes`]).
+    pub fn eye_openness(&self, frame: &Frame, face: &Face) -> Result<EyeOpenness> {
+        self.eyes.openness(frame, face)
     }
 
     /// Aligns and embeds one given face (no quality gate).

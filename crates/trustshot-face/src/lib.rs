@@ -4,6 +4,7 @@
 //! bytes / camera buffer --frame--> Frame --detect (+ face_check)--> faces --align--> 112x112 crop
 //!     --quality--> reasons (or pass) --embed--> Embedding --matcher--> decision
 //!                                                   `--store--> sealed templates
+//! face --eyes--> eye openness (blink challenge)
 //! ```
 //! [`FaceEngine`] ties the stages together; each module can be used alone.
 
@@ -12,6 +13,7 @@ pub mod detect;
 pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod eyes;
 pub mod face_check;
 pub mod frame;
 pub mod geometry;
@@ -25,6 +27,7 @@ pub use detect::Face;
 pub use embed::Embedding;
 pub use engine::{Analysis, EngineConfig, FaceEngine, Rejection, Subject, Verification};
 pub use error::{FaceError, Result};
+pub use eyes::EyeOpenness;
 pub use frame::{CameraBuffer, Frame, Limits, PixelFormat, Rotation};
 pub use matcher::Decision;
 pub use models::{ModelInfo, ModelSpec};
@@ -32,5 +35,5 @@ pub use quality::{Reason, ReasonCode};
 
 /// Every model file the face pipeline loads (for the converter and packaging).
 pub fn model_specs() -> Vec<ModelSpec> {
-    detect::YUNET_SPECS.iter().copied().chain([face_check::ONET_SPEC, embed::SFACE_SPEC]).collect()
+    detect::YUNET_SPECS.iter().copied().chain([face_check::ONET_SPEC, embed::SFACE_SPEC, eyes::IRIS_SPEC]).collect()
 }

@@ -259,6 +259,7 @@ pub enum ChallengeAction {
     TurnLeft,
     TurnRight,
     MoveCloser,
+    Blink,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
@@ -282,6 +283,7 @@ fn action(a: identity::Action) -> ChallengeAction {
         identity::Action::TurnLeft => ChallengeAction::TurnLeft,
         identity::Action::TurnRight => ChallengeAction::TurnRight,
         identity::Action::MoveCloser => ChallengeAction::MoveCloser,
+        identity::Action::Blink => ChallengeAction::Blink,
     }
 }
 
@@ -364,7 +366,7 @@ impl FaceVerifier {
         Ok(liveness_result(&model.assess(&frame, &face)?))
     }
 
-    /// Starts a challenge of `actions` random actions (1 to 3).
+    /// Starts a challenge of `actions` random actions (1 to 4).
     pub fn start_challenge(&self, actions: u32) -> Result<Arc<ChallengeSession>, LivenessError> {
         let config = identity::ChallengeConfig { actions: actions as usize, ..Default::default() };
         let session = identity::ChallengeSession::new(self.engine.clone(), config)?;

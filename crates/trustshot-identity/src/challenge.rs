@@ -1,14 +1,18 @@
-//! Active liveness: a random challenge (turn left, turn right, move closer)
-//! performed in front of the camera, judged from the landmarks over time,
-//! while the same face (by embedding) stays in view.
+//! Active liveness: a random challenge (turn left, turn right, move closer,
+//! blink) performed in front of the camera, judged from the landmarks over
+//! time, while the same face (by embedding) stays in view.
 //!
 //! The app asks for the actions in order and feeds camera frames with their
 //! timestamps. The session answers in progress / passed / failed(reason) /
 //! timed out. A held-up photo fails: it cannot turn, and its landmarks do not
 //! even jitter (a live face always moves a little, a still image never does).
 //!
-//! Blinking is not offered: the detector gives eye centres only, and no eye
-//! landmark model is loaded (models/README.md, "Liveness").
+//! A blink is judged from eye openness (MediaPipe Iris, `trustshot_face::eyes`)
+//! relative to the face's own open level during the action: the eyes must be
+//! seen open, then closed, then open again. Frames with the head turned far
+//! are not judged (the lids look narrower from the side). A replayed video of
+//! the person blinks too: blinking defeats prints and still images, passive
+//! liveness is what looks for screens.
 
 use std::sync::Arc;
 use trustshot_face::detect::Face;
@@ -23,16 +27,19 @@ pub enum Action {
     TurnRight,
     /// Bring the face closer to the camera.
     MoveCloser,
+    /// Close both eyes and open them again.
+    Blink,
 }
 
 impl Action {
-    pub const ALL: [Action; 3] = [Action::TurnLeft, Action::TurnRight, Action::MoveCloser];
+    pub const ALL: [Action; 4] = [Action::TurnLeft, Action::TurnRight, Action::MoveCloser, Action::Blink];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             Action::TurnLeft => "turn_left",
             Action::TurnRight => "turn_right",
             Action::MoveCloser => "move_closer",
+            Action::Blink => "blink",
         }
     }
 
@@ -41,6 +48,7 @@ impl Action {
             Action::TurnLeft => "Turn your head slowly to your left.",
             Action::TurnRight => "Turn your head slowly to your right.",
             Action::MoveCloser => "Move the phone closer to your face.",
+            Action::Blink => "Blink.",
         }
     }
 }
@@ -57,6 +65,13 @@ pub struct ChallengeConfig {
     pub closer_ratio: f32,
     /// The start must be roughly frontal: |yaw| at most this, degrees.
     pub start_max_yaw: f32,
+    /// Blink: eyes count as closed below this fraction of their open level
+    /// (the most open they were seen during the action) ...
+    pub blink_closed_ratio: f32,
+    /// ... and as open again at or above this fraction.
+    pub blink_open_ratio: f32,
+    /// Blink: frames with |yaw| above this, degrees, are not judged.
+    pub blink_max_yaw: f32,
     /// False-match rate of the same-face check (a calibrated operating point).
     pub same_face_fmr: f64,
     /// A face whose landmarks move less than this (RMS, in interocular
@@ -73,6 +88,9 @@ impl Default for ChallengeConfig {
             turn_degrees: 20.0,
             closer_ratio: 1.3,
             start_max_yaw: 15.0,
+            blink_closed_ratio: 0.55,
+            blink_open_ratio: 0.75,
+            blink_max_yaw: 25.0,
             same_face_fmr: 1e-2,
             still_rms: 0.002,
             still_window_ms: 1_500,
@@ -140,6 +158,28 @@ struct Baseline {
     embedding: Embedding,
 }
 
+/// Eye openness seen during a blink action: open, then closed, then open.
+#[derive(Debug, Default, Clone, Copy)]
+struct Blink {
+    /// The most open the eyes were seen so far (the face's own open level).
+    open_level: f32,
+    closed_seen: bool,
+}
+
+impl Blink {
+    /// Takes one frame's openness; true when it completes the blink.
+    fn step(&mut self, openness: f32, config: &ChallengeConfig) -> bool {
+        if self.closed_seen && openness >= config.blink_open_ratio * self.open_level {
+            return true;
+        }
+        if self.open_level > 0.0 && openness < config.blink_closed_ratio * self.open_level {
+            self.closed_seen = true;
+        }
+        self.open_level = self.open_level.max(openness);
+        false
+    }
+}
+
 pub struct ChallengeSession {
     engine: Arc<FaceEngine>,
     config: ChallengeConfig,
@@ -149,6 +189,8 @@ pub struct ChallengeSession {
     first_frame_ms: Option<u64>,
     last_ms: Option<u64>,
     done: usize,
+    /// The blink being watched, while the current action is a blink.
+    blink: Blink,
     /// (timestamp, landmarks normalised by the interocular distance) of recent frames.
     recent: Vec<(u64, [f32; 10])>,
     state: SessionState,
@@ -159,7 +201,7 @@ impl ChallengeSession {
     pub fn new(engine: Arc<FaceEngine>, config: ChallengeConfig) -> Result<ChallengeSession, SessionError> {
         use ring::rand::SecureRandom;
         if config.actions == 0 || config.actions > Action::ALL.len() {
-            return Err(SessionError::Config("between 1 and 3 actions"));
+            return Err(SessionError::Config("between 1 and 4 actions"));
         }
         let mut pool = Action::ALL.to_vec();
         let mut actions = Vec::new();
@@ -193,6 +235,7 @@ impl ChallengeSession {
             first_frame_ms: None,
             last_ms: None,
             done: 0,
+            blink: Blink::default(),
             recent: Vec::new(),
             state: SessionState::Starting,
         })
@@ -251,6 +294,10 @@ impl ChallengeSession {
             Action::TurnLeft => p.yaw - baseline.yaw >= self.config.turn_degrees,
             Action::TurnRight => baseline.yaw - p.yaw >= self.config.turn_degrees,
             Action::MoveCloser => face.bbox.w >= baseline.width * self.config.closer_ratio,
+            Action::Blink => {
+                p.yaw.abs() <= self.config.blink_max_yaw
+                    && self.blink.step(self.engine.eye_openness(frame, &face)?.mean(), &self.config)
+            }
         };
         if !performed {
             return Ok(SessionState::InProgress { done: self.done, current });
@@ -261,6 +308,7 @@ impl ChallengeSession {
             return Ok(SessionState::Failed(FailReason::FaceChanged));
         }
         self.done += 1;
+        self.blink = Blink::default();
         Ok(match self.actions.get(self.done) {
             Some(&next) => SessionState::InProgress { done: self.done, current: next },
             None => SessionState::Passed,

@@ -119,6 +119,7 @@ pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchRepo
     let frame = engine.decode(jpeg)?;
     stages.push(detect_portrait(&engine, &frame, iterations)?);
     stages.push(face_check(model_dir, &engine, &frame, iterations)?);
+    stages.push(eye_openness(&engine, &frame, iterations)?);
     if let Some(liveness) = &liveness {
         let face = *engine.analyze(&frame)?.faces.first().ok_or(BenchError::NoUsableFace)?;
         let mut passive = Vec::new();
@@ -132,17 +133,20 @@ pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchRepo
         // A challenge session fed the same frame: each step detects and
         // judges; the still-image rule ends it after its window, so sessions
         // are renewed as needed.
+        // A blink step also measures both eyes; the same frame never blinks.
         let config = ChallengeConfig { still_window_ms: u64::MAX, ..ChallengeConfig::default() };
-        let mut session = ChallengeSession::with_actions(engine.clone(), config, vec![Action::TurnLeft])
-            .map_err(|e| BenchError::Encode(e.to_string()))?;
-        let mut step = Vec::new();
-        for i in 0..=iterations as u64 {
-            let start = Instant::now();
-            session.push_frame(&frame, i * 33).map_err(|e| BenchError::Encode(e.to_string()))?;
-            step.push(ms(start));
+        for (name, action) in [("challenge_step", Action::TurnLeft), ("challenge_step_blink", Action::Blink)] {
+            let mut session = ChallengeSession::with_actions(engine.clone(), config, vec![action])
+                .map_err(|e| BenchError::Encode(e.to_string()))?;
+            let mut step = Vec::new();
+            for i in 0..=iterations as u64 {
+                let start = Instant::now();
+                session.push_frame(&frame, i * 33).map_err(|e| BenchError::Encode(e.to_string()))?;
+                step.push(ms(start));
+            }
+            step.remove(0);
+            stages.push(stats(name, step));
         }
-        step.remove(0);
-        stages.push(stats("challenge_step", step));
     }
     stages.push(seal_4mb(iterations)?);
     Ok(BenchReport {
@@ -178,6 +182,20 @@ fn detect_portrait(engine: &FaceEngine, frame: &Frame, iterations: usize) -> Res
     }
     times.remove(0);
     Ok(stats("detect_portrait", times))
+}
+
+/// Eye openness of the main face (two 64x64 crops through MediaPipe Iris;
+/// part of every challenge step while a blink is asked).
+fn eye_openness(engine: &FaceEngine, frame: &Frame, iterations: usize) -> Result<StageStats, BenchError> {
+    let face = *engine.detect(frame)?.first().ok_or(BenchError::NoUsableFace)?;
+    let mut times = Vec::new();
+    for _ in 0..=iterations {
+        let start = Instant::now();
+        engine.eye_openness(frame, &face)?;
+        times.push(ms(start));
+    }
+    times.remove(0);
+    Ok(stats("eye_openness", times))
 }
 
 /// The detector's second look on the main face alone (crop and O-Net; it
