@@ -192,6 +192,14 @@ class TrustshotTest {
     }
 
     @Test
+    fun aChallengeOfFourActionsAsksEachActionOnce() {
+        verifier.startChallenge(4u).use { session ->
+            assertEquals(ChallengeAction.entries.toSet(), session.actions().toSet())
+            assertTrue(ChallengeAction.BLINK in session.actions())
+        }
+    }
+
+    @Test
     fun idCheckWithoutAPortraitIsRejectedWithItsReason() {
         // The bottom of a portrait photo stands in for a document without a portrait.
         val image = ImageIO.read(File(samples, "obama.jpg"))
