@@ -223,6 +223,10 @@ impl ChallengeSession {
         if actions.is_empty() {
             return Err(SessionError::Config("at least one action"));
         }
+        let (closed, open) = (config.blink_closed_ratio, config.blink_open_ratio);
+        if !(closed > 0.0 && closed < open && open <= 1.0) {
+            return Err(SessionError::Config("blink ratios must satisfy 0 < closed < open <= 1"));
+        }
         let same_face_threshold = operating_point(config.same_face_fmr)
             .ok_or(SessionError::Config("same_face_fmr must be a calibrated operating point"))?
             .threshold;

@@ -114,6 +114,11 @@ fn frames_out_of_order_after_timeout_or_after_the_end_are_typed_errors() {
     assert_eq!(s.push_frame(&front, 1_200).unwrap(), SessionState::TimedOut);
     assert!(matches!(s.push_frame(&front, 1_300), Err(SessionError::Finished(SessionState::TimedOut))));
     assert!(ChallengeSession::with_actions(shared_engine(), ChallengeConfig::default(), vec![]).is_err());
+    let inverted = ChallengeConfig { blink_closed_ratio: 0.9, ..ChallengeConfig::default() };
+    assert!(matches!(
+        ChallengeSession::with_actions(shared_engine(), inverted, vec![Action::Blink]),
+        Err(SessionError::Config(_))
+    ));
     let random = ChallengeSession::new(shared_engine(), ChallengeConfig::default()).unwrap();
     assert_eq!(random.actions().len(), 2);
     assert_ne!(random.actions()[0], random.actions()[1]);
