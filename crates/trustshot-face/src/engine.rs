@@ -15,7 +15,8 @@ use crate::models::ModelInfo;
 use crate::pose;
 use crate::quality::{self, QualityConfig, QualityReport, Reason};
 use crate::store::{StoreError, Template};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,11 +90,16 @@ pub struct FaceEngine {
     point: OperatingPoint,
     detector: Detector,
     embedder: Embedder,
-    eyes: EyeModel,
+    /// Loaded on first use: only the blink challenge needs it, and its plan
+    /// takes about as long to build as SFace's (~0.2 s), which apps that never
+    /// ask for a blink should not pay at start-up.
+    eyes: OnceLock<EyeModel>,
+    model_dir: PathBuf,
 }
 
 impl FaceEngine {
-    /// Loads the detector, embedder and eye model from the model directory.
+    /// Loads the detector and embedder from the model directory (the eye
+    /// model is loaded from there when first needed).
     pub fn load(model_dir: &Path, config: EngineConfig) -> Result<FaceEngine> {
         let point = matcher::operating_point(config.fmr)
             .ok_or_else(|| FaceError::Config(format!("no calibrated threshold for FMR {}", config.fmr)))?;
@@ -102,7 +108,8 @@ impl FaceEngine {
             point,
             detector: Detector::load(model_dir, config.detector)?,
             embedder: Embedder::load(model_dir)?,
-            eyes: EyeModel::load(model_dir)?,
+            eyes: OnceLock::new(),
+            model_dir: model_dir.to_path_buf(),
         })
     }
 
@@ -114,10 +121,11 @@ impl FaceEngine {
         self.point
     }
 
+    /// The models loaded so far (the eye model once a blink was judged).
     pub fn models(&self) -> Vec<ModelInfo> {
         let mut models = self.detector.info();
         models.push(self.embedder.info());
-        models.push(self.eyes.info());
+        models.extend(self.eyes.get().map(EyeModel::info));
         models
     }
 
@@ -138,7 +146,15 @@ impl FaceEngine {
 
     /// How open the eyes of one given face are (see [`crate::eyes`]).
     pub fn eye_openness(&self, frame: &Frame, face: &Face) -> Result<EyeOpenness> {
-        self.eyes.openness(frame, face)
+        let eyes = match self.eyes.get() {
+            Some(eyes) => eyes,
+            // Two threads may both load it; one result is kept.
+            None => {
+                let loaded = EyeModel::load(&self.model_dir)?;
+                self.eyes.get_or_init(|| loaded)
+            }
+        };
+        eyes.openness(frame, face)
     }
 
     /// Aligns and embeds one given face (no quality gate).
