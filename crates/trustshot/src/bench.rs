@@ -122,30 +122,22 @@ pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchRepo
     stages.push(eye_openness(&engine, &frame, iterations)?);
     if let Some(liveness) = &liveness {
         let face = *engine.analyze(&frame)?.faces.first().ok_or(BenchError::NoUsableFace)?;
-        let mut passive = Vec::new();
-        for _ in 0..=iterations {
-            let start = Instant::now();
+        stages.push(timed("liveness_passive", iterations, || {
             liveness.assess(&frame, &face)?;
-            passive.push(ms(start));
-        }
-        passive.remove(0);
-        stages.push(stats("liveness_passive", passive));
+            Ok(())
+        })?);
         // A challenge session fed the same frame: each step detects and
-        // judges; the still-image rule ends it after its window, so sessions
-        // are renewed as needed.
-        // A blink step also measures both eyes; the same frame never blinks.
+        // judges (the still-image rule is off, so the session never ends);
+        // a blink step also measures both eyes, and the same frame never blinks.
         let config = ChallengeConfig { still_window_ms: u64::MAX, ..ChallengeConfig::default() };
         for (name, action) in [("challenge_step", Action::TurnLeft), ("challenge_step_blink", Action::Blink)] {
             let mut session = ChallengeSession::with_actions(engine.clone(), config, vec![action])
                 .map_err(|e| BenchError::Encode(e.to_string()))?;
-            let mut step = Vec::new();
-            for i in 0..=iterations as u64 {
-                let start = Instant::now();
-                session.push_frame(&frame, i * 33).map_err(|e| BenchError::Encode(e.to_string()))?;
-                step.push(ms(start));
-            }
-            step.remove(0);
-            stages.push(stats(name, step));
+            let mut now = 0;
+            stages.push(timed(name, iterations, || {
+                now += 33;
+                session.push_frame(&frame, now).map(|_| ()).map_err(|e| BenchError::Encode(e.to_string()))
+            })?);
         }
     }
     stages.push(seal_4mb(iterations)?);
@@ -172,30 +164,20 @@ fn detect_portrait(engine: &FaceEngine, frame: &Frame, iterations: usize) -> Res
         .copied()
         .collect();
     let portrait = Frame::from_rgb(w, h, rgb)?;
-    let mut times = Vec::new();
-    for _ in 0..=iterations {
-        let start = Instant::now();
-        if engine.detect(&portrait)?.is_empty() {
-            return Err(BenchError::NoUsableFace);
-        }
-        times.push(ms(start));
-    }
-    times.remove(0);
-    Ok(stats("detect_portrait", times))
+    timed("detect_portrait", iterations, || match engine.detect(&portrait)?.is_empty() {
+        true => Err(BenchError::NoUsableFace),
+        false => Ok(()),
+    })
 }
 
 /// Eye openness of the main face (two 64x64 crops through MediaPipe Iris;
 /// part of every challenge step while a blink is asked).
 fn eye_openness(engine: &FaceEngine, frame: &Frame, iterations: usize) -> Result<StageStats, BenchError> {
     let face = *engine.detect(frame)?.first().ok_or(BenchError::NoUsableFace)?;
-    let mut times = Vec::new();
-    for _ in 0..=iterations {
-        let start = Instant::now();
+    timed("eye_openness", iterations, || {
         engine.eye_openness(frame, &face)?;
-        times.push(ms(start));
-    }
-    times.remove(0);
-    Ok(stats("eye_openness", times))
+        Ok(())
+    })
 }
 
 /// The detector's second look on the main face alone (crop and O-Net; it
@@ -208,14 +190,10 @@ fn face_check(
 ) -> Result<StageStats, BenchError> {
     let check = trustshot_face::face_check::FaceCheck::load(model_dir)?;
     let face = *engine.detect(frame)?.first().ok_or(BenchError::NoUsableFace)?;
-    let mut times = Vec::new();
-    for _ in 0..=iterations {
-        let start = Instant::now();
+    timed("face_check", iterations, || {
         check.probability(frame, &face.bbox)?;
-        times.push(ms(start));
-    }
-    times.remove(0);
-    Ok(stats("face_check", times))
+        Ok(())
+    })
 }
 
 /// Sealing a 4 MB photo for one recipient with a software device key.
@@ -242,6 +220,23 @@ fn seal_4mb(iterations: usize) -> Result<StageStats, BenchError> {
     }
     samples.remove(0);
     Ok(stats("evidence_seal_4mb", samples))
+}
+
+/// Runs `f` once untimed (first-touch page faults and lazy model loads are
+/// not steady state), then `iterations` timed times.
+fn timed(
+    name: &str,
+    iterations: usize,
+    mut f: impl FnMut() -> Result<(), BenchError>,
+) -> Result<StageStats, BenchError> {
+    f()?;
+    let mut times = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let start = Instant::now();
+        f()?;
+        times.push(ms(start));
+    }
+    Ok(stats(name, times))
 }
 
 fn ms(start: Instant) -> f64 {
