@@ -301,9 +301,15 @@ def tflite_nchw(data: bytes) -> bytes:
             sys.exit(f"tflite_nchw: tensor {name(i)} has type {t.Type()}")
         buf = model.Buffers(t.Buffer())
         if buf.DataLength() == 0:
-            return None
+            sys.exit(f"tflite_nchw: tensor {name(i)} is not a constant")
         dtype = np.float32 if t.Type() == tflite.TensorType.FLOAT32 else np.int32
         return np.frombuffer(buf.DataAsNumpy().tobytes(), dtype).reshape(shape(i))
+
+    def options(op, kind):
+        opts = kind()
+        table = op.BuiltinOptions()
+        opts.Init(table.Bytes, table.Pos)
+        return opts
 
     inits, nodes = [], []
 
@@ -334,7 +340,7 @@ def tflite_nchw(data: bytes) -> bytes:
 
     names = {v: k for k, v in Op.__dict__.items() if not k.startswith("_")}
     inp = g.Inputs(0)
-    n_, h_, w_, c_ = shape(inp)
+    _, h_, w_, c_ = shape(inp)
     scale = init(np.float32(1 / 255), "input_scale")
     nodes.append(helper.make_node("Mul", ["image", scale], [name(inp)], name="input_scale"))
     for k in range(g.OperatorsLength()):
@@ -346,9 +352,7 @@ def tflite_nchw(data: bytes) -> bytes:
         label = f"{names.get(code, code).lower()}_{k}"
         if code in (Op.CONV_2D, Op.DEPTHWISE_CONV_2D):
             depthwise = code == Op.DEPTHWISE_CONV_2D
-            opts = (tflite.DepthwiseConv2DOptions() if depthwise else tflite.Conv2DOptions())
-            o = op.BuiltinOptions()
-            opts.Init(o.Bytes, o.Pos)
+            opts = options(op, tflite.DepthwiseConv2DOptions if depthwise else tflite.Conv2DOptions)
             w, b = const(ins[1]), const(ins[2])
             if depthwise:
                 if opts.DepthMultiplier() != 1:
@@ -375,17 +379,13 @@ def tflite_nchw(data: bytes) -> bytes:
             nodes.append(helper.make_node("PRelu", [name(ins[0]), init(alpha.reshape(c, 1, 1), label + "_slope")],
                                           [out], name=label))
         elif code == Op.ADD:
-            opts = tflite.AddOptions()
-            o = op.BuiltinOptions()
-            opts.Init(o.Bytes, o.Pos)
+            opts = options(op, tflite.AddOptions)
             if shape(ins[0]) != shape(ins[1]):
                 sys.exit(f"tflite_nchw: broadcasting ADD in {label}")
             y = activation(out, opts.FusedActivationFunction(), label)
             nodes.append(helper.make_node("Add", [name(ins[0]), name(ins[1])], [y], name=label))
         elif code == Op.MAX_POOL_2D:
-            opts = tflite.Pool2DOptions()
-            o = op.BuiltinOptions()
-            opts.Init(o.Bytes, o.Pos)
+            opts = options(op, tflite.Pool2DOptions)
             k_ = (opts.FilterHeight(), opts.FilterWidth())
             s = (opts.StrideH(), opts.StrideW())
             pads = same_pads(shape(ins[0])[1:3], k_, s) if opts.Padding() == Padding.SAME else [0, 0, 0, 0]
@@ -399,7 +399,7 @@ def tflite_nchw(data: bytes) -> bytes:
             nodes.append(helper.make_node("Pad", [name(ins[0]), init(pads, label + "_pads")], [out],
                                           name=label, mode="constant"))
         elif code == Op.RESHAPE:
-            src, dst = shape(ins[0]), shape(op.Outputs(0))
+            src = shape(ins[0])
             if src[0] != 1 or any(d != 1 for d in src[1:3]):
                 sys.exit(f"tflite_nchw: RESHAPE of a spatial tensor in {label}")
             nodes.append(helper.make_node("Reshape", [name(ins[0]), init(np.array([1, -1], np.int64), label + "_shape")],
