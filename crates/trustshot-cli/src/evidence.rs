@@ -58,9 +58,9 @@ pub struct SealArgs {
     /// Capture time, Unix seconds (default: now).
     #[arg(long)]
     captured_at: Option<i64>,
-    /// Retention: the operator deletes the evidence this many days after capture.
+    /// Retention: the operator deletes the evidence this many days after capture (1 to 36500).
     #[arg(long, default_value_t = 90)]
-    retention_days: i64,
+    retention_days: u32,
     /// Keep faces in the photo (by default every detected face is pixelated).
     #[arg(long)]
     keep_faces: bool,
@@ -190,7 +190,7 @@ fn seal(models: &Path, args: SealArgs) -> Result<ExitCode, Failure> {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     let captured_at = args.captured_at.unwrap_or(now);
     let mut manifest = Manifest::new(kind, args.delivery_id.clone(), captured_at);
-    manifest.expires_at = Some(captured_at + args.retention_days * 86_400);
+    manifest.expires_at = Some(trustshot_evidence::manifest::expiry(captured_at, args.retention_days)?);
     if let (Some(lat), Some(lon)) = (args.lat, args.lon) {
         manifest.location = Some(Location::rounded(lat, lon, args.precision_m)?);
     }

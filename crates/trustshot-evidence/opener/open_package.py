@@ -346,24 +346,76 @@ def verify_sign1(data, signer65):
 
 
 MANIFEST_KEYS = {"v", "kind", "subject", "captured_at", "sdk", "location", "photo", "verdict", "models", "expires_at"}
+LOCATION_KEYS = {"lat_e7", "lon_e7", "precision_m"}
+PHOTO_KEYS = {"sha256", "length", "media_type"}
+VERDICT_KEYS = {"decision", "scores", "thresholds", "reasons"}
+MODEL_KEYS = {"id", "sha256"}
+MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z
+MAX_PHOTO = 512 << 20
+
+
+def is_int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def is_text(x):
+    return isinstance(x, str)
+
+
+def check_manifest(m):
+    """The rules of docs/evidence-format.md section 6, read from the spec (not from the Rust code)."""
+    def bad(what):
+        raise OpenError("MalformedBundle", what)
+
+    if not isinstance(m, dict) or not set(m) <= MANIFEST_KEYS:
+        bad("manifest keys")
+    if m.get("v") != 1:
+        raise OpenError("UnknownVersion", f"manifest v{m.get('v')}")
+    if m.get("kind") not in ("proof_of_delivery", "identity_check", "document_check"):
+        bad("manifest kind")
+    if not (is_text(m.get("subject")) and 1 <= len(m["subject"].encode()) <= 256):
+        bad("subject must be 1 to 256 bytes")
+    if not (is_int(m.get("captured_at")) and 0 <= m["captured_at"] <= MAX_TIME):
+        bad("captured_at")
+    if not is_text(m.get("sdk")):
+        bad("sdk")
+    if "expires_at" in m and not (is_int(m["expires_at"]) and m["captured_at"] <= m["expires_at"] <= MAX_TIME):
+        bad("expires_at must be an integer between captured_at and the year 9999")
+    if "location" in m:
+        loc = m["location"]
+        if not (isinstance(loc, dict) and set(loc) == LOCATION_KEYS and all(is_int(loc[k]) for k in LOCATION_KEYS)):
+            bad("location keys")
+        if not (-900000000 <= loc["lat_e7"] <= 900000000 and -1800000000 <= loc["lon_e7"] <= 1800000000):
+            bad("location out of range")
+        if not 1 <= loc["precision_m"] <= 100000:
+            bad("location precision")
+    if "photo" in m:
+        p = m["photo"]
+        if not (isinstance(p, dict) and set(p) == PHOTO_KEYS):
+            bad("photo keys")
+        if not (isinstance(p["sha256"], bytes) and len(p["sha256"]) == 32 and is_int(p["length"]) and 1 <= p["length"] <= MAX_PHOTO
+                and is_text(p["media_type"]) and 1 <= len(p["media_type"].encode()) <= 64):
+            bad("photo reference")
+    if "verdict" in m:
+        d = m["verdict"]
+        if not (isinstance(d, dict) and set(d) == VERDICT_KEYS and is_text(d["decision"]) and isinstance(d["reasons"], list)
+                and all(is_text(r) for r in d["reasons"])
+                and all(isinstance(d[k], dict) and all(is_text(a) and isinstance(b, float) for a, b in d[k].items()) for k in ("scores", "thresholds"))):
+            bad("verdict")
+    if "models" in m:
+        if not (isinstance(m["models"], list) and all(isinstance(x, dict) and set(x) == MODEL_KEYS and is_text(x["id"]) and is_text(x["sha256"]) for x in m["models"])):
+            bad("models")
 
 
 def manifest_json(payload):
     m = cbor_decode(payload)
-    if not isinstance(m, dict) or not set(m) <= MANIFEST_KEYS:
-        raise OpenError("MalformedBundle", "manifest keys")
-    if m.get("v") != 1:
-        raise OpenError("UnknownVersion", f"manifest v{m.get('v')}")
-    if m.get("kind") not in ("proof_of_delivery", "identity_check", "document_check"):
-        raise OpenError("MalformedBundle", "manifest kind")
+    check_manifest(m)
     out = {k: m[k] for k in ("v", "kind", "subject", "captured_at", "sdk")}
     if "location" in m:
         loc = m["location"]
         out["location"] = {"lat": loc["lat_e7"] / 1e7, "lon": loc["lon_e7"] / 1e7, "lat_e7": loc["lat_e7"], "lon_e7": loc["lon_e7"], "precision_m": loc["precision_m"]}
     if "photo" in m:
         p = m["photo"]
-        if not (isinstance(p.get("sha256"), bytes) and len(p["sha256"]) == 32 and isinstance(p.get("length"), int)):
-            raise OpenError("MalformedBundle", "photo reference")
         out["photo"] = {"sha256": p["sha256"].hex(), "length": p["length"], "media_type": p["media_type"]}
     if "verdict" in m:
         out["verdict"] = m["verdict"]

@@ -4,7 +4,9 @@
 1. the committed known-answer packages open, with the expected manifests and photo;
 2. packages sealed now by the Rust CLI open, and give the manifest and photo the
    Rust opener gives;
-3. altered packages are refused, each with the failure the specification names:
+3. the crafted manifests of tests/vectors/crafted.json are refused (or, for
+   the valid edges, opened) exactly as the Rust reader does;
+4. altered packages are refused, each with the failure the specification names:
    every single-bit flip of a small package, truncation at every chunk boundary,
    a wrong recipient key, another device's signature.
 
@@ -68,6 +70,27 @@ def known_answers():
             check(f"kat {pkg['file']} photo for {r}", sink.getvalue() == (photo if "photo" in manifest else b""))
 
 
+def crafted_manifests():
+    """Packages whose signed manifests break one rule of section 6 (or sit on a
+    valid edge), written by the Rust test manifest_rules.rs: the Python reader
+    must refuse and accept exactly what the Rust reader does."""
+    kat = json.load(open(os.path.join(VECTORS, "kat.json")))
+    crafted = json.load(open(os.path.join(VECTORS, "crafted.json")))
+    key = kat["keys"]["operator"]["private_key_pem"].encode()
+    device = point(kat["keys"]["device"]["public_key_pem"].encode())
+    for pkg in crafted["packages"]:
+        path = os.path.join(VECTORS, pkg["file"])
+        if pkg["expect"] == "ok":
+            try:
+                op.open_package(path, key, device, io.BytesIO())
+                check(f"crafted {pkg['file']} (valid edge) opens", True)
+            except op.OpenError as e:
+                check(f"crafted {pkg['file']} (valid edge) opens", False, f"{e.kind}: {e}")
+        else:
+            with open(path, "rb") as f:
+                expect_error(f"crafted {pkg['file']} ({pkg['breaks']}) refused", f.read(), key, device, {pkg["expect"]})
+
+
 def run(cli, *args):
     return subprocess.run([cli, *args], capture_output=True, text=True)
 
@@ -127,6 +150,7 @@ def main():
     parser.add_argument("--cli", required=True)
     args = parser.parse_args()
     known_answers()
+    crafted_manifests()
     with tempfile.TemporaryDirectory() as work:
         fresh_packages(os.path.abspath(args.cli), work)
     failed = results.count(False)

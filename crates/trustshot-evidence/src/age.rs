@@ -95,7 +95,7 @@ impl Header {
         })?;
         if line != VERSION_LINE {
             return Err(if line.starts_with(VERSION_PREFIX) {
-                EvidenceError::UnknownVersion(String::from_utf8_lossy(&line[VERSION_PREFIX.len()..]).into_owned())
+                EvidenceError::UnknownVersion(crate::error::excerpt(&line[VERSION_PREFIX.len()..]))
             } else {
                 EvidenceError::NotAge
             });

@@ -86,4 +86,19 @@ impl EvidenceError {
     }
 }
 
+/// Longest excerpt of input an error message quotes, in characters.
+pub const MAX_EXCERPT_CHARS: usize = 64;
+
+/// Input quoted in an error: at most [`MAX_EXCERPT_CHARS`] characters, control
+/// characters escaped, "..." when cut, so an attacker's header line (up to the
+/// 64 KiB a header may hold) is never echoed into logs or across the FFI.
+pub fn excerpt(input: &[u8]) -> String {
+    let text = String::from_utf8_lossy(input);
+    let mut out: String = text.chars().take(MAX_EXCERPT_CHARS).flat_map(char::escape_default).collect();
+    if text.chars().count() > MAX_EXCERPT_CHARS {
+        out.push_str("...");
+    }
+    out
+}
+
 pub type Result<T, E = EvidenceError> = std::result::Result<T, E>;

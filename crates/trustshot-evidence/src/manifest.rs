@@ -11,6 +11,31 @@ use std::collections::BTreeMap;
 pub const MANIFEST_VERSION: i64 = 1;
 /// Largest photo a package may carry.
 pub const MAX_PHOTO_BYTES: u64 = 512 << 20;
+/// Latest time a manifest may name: 9999-12-31T23:59:59Z, Unix seconds.
+pub const MAX_TIME: i64 = 253_402_300_799;
+/// Longest retention a writer accepts (about 100 years), in days.
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+
+/// The keys of each map, in the order of docs/evidence-format.md §6; a reader
+/// refuses any other key at any level.
+const TOP_KEYS: [&str; 10] =
+    ["v", "kind", "subject", "captured_at", "sdk", "location", "photo", "verdict", "models", "expires_at"];
+const LOCATION_KEYS: [&str; 3] = ["lat_e7", "lon_e7", "precision_m"];
+const PHOTO_KEYS: [&str; 3] = ["sha256", "length", "media_type"];
+const VERDICT_KEYS: [&str; 4] = ["decision", "scores", "thresholds", "reasons"];
+const MODEL_KEYS: [&str; 2] = ["id", "sha256"];
+
+/// `captured_at + retention_days` days, checked: retention is 1 to
+/// [`MAX_RETENTION_DAYS`] days and the result no later than [`MAX_TIME`].
+pub fn expiry(captured_at: i64, retention_days: u32) -> Result<i64> {
+    if !(1..=MAX_RETENTION_DAYS).contains(&retention_days) {
+        return Err(EvidenceError::Manifest("retention must be 1 to 36500 days"));
+    }
+    captured_at
+        .checked_add(retention_days as i64 * 86_400)
+        .filter(|e| *e <= MAX_TIME)
+        .ok_or(EvidenceError::Manifest("capture time plus retention is after the year 9999"))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -105,6 +130,15 @@ pub struct Manifest {
     pub expires_at: Option<i64>,
 }
 
+/// Refuses a map (or a non-map) with any key outside `allowed`.
+fn only_keys(v: &Value, allowed: &[&str]) -> Result<()> {
+    let Value::Map(entries) = v else { return Err(EvidenceError::MalformedBundle("manifest field is not a map")) };
+    if entries.iter().any(|(k, _)| !k.as_text().is_some_and(|k| allowed.contains(&k))) {
+        return Err(EvidenceError::MalformedBundle("manifest has an unknown key"));
+    }
+    Ok(())
+}
+
 impl Manifest {
     pub fn new(kind: Kind, subject: impl Into<String>, captured_at: i64) -> Manifest {
         Manifest {
@@ -120,10 +154,42 @@ impl Manifest {
         }
     }
 
-    pub fn to_cbor(&self) -> Result<Vec<u8>> {
+    /// The rules of docs/evidence-format.md §6 that the types do not already
+    /// enforce. The writer checks them before signing and the reader after
+    /// decoding: one function, so that the two cannot disagree.
+    pub fn check(&self) -> std::result::Result<(), &'static str> {
         if self.subject.is_empty() || self.subject.len() > 256 {
-            return Err(EvidenceError::Manifest("subject id must be 1 to 256 bytes"));
+            return Err("subject id must be 1 to 256 bytes");
         }
+        if !(0..=MAX_TIME).contains(&self.captured_at) {
+            return Err("captured_at must be 0 to 253402300799 (year 9999)");
+        }
+        if self.expires_at.is_some_and(|e| e < self.captured_at || e > MAX_TIME) {
+            return Err("expires_at must be between captured_at and 253402300799");
+        }
+        if let Some(l) = &self.location {
+            if !(-900_000_000..=900_000_000).contains(&l.lat_e7)
+                || !(-1_800_000_000..=1_800_000_000).contains(&l.lon_e7)
+            {
+                return Err("location out of range (latitude -90..90, longitude -180..180)");
+            }
+            if !(1..=100_000).contains(&l.precision_m) {
+                return Err("location precision must be 1 m to 100 km");
+            }
+        }
+        if let Some(p) = &self.photo {
+            if p.length == 0 || p.length > MAX_PHOTO_BYTES {
+                return Err("photo must be 1 byte to 512 MiB");
+            }
+            if p.media_type.is_empty() || p.media_type.len() > 64 {
+                return Err("photo media type must be 1 to 64 bytes");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn to_cbor(&self) -> Result<Vec<u8>> {
+        self.check().map_err(EvidenceError::Manifest)?;
         let t = |s: &str| Value::text(s);
         let mut entries = vec![
             (t("v"), Value::int(MANIFEST_VERSION)),
@@ -182,12 +248,7 @@ impl Manifest {
     pub fn from_cbor(bytes: &[u8]) -> Result<Manifest> {
         let bad = EvidenceError::MalformedBundle;
         let v = cbor::decode(bytes).map_err(|_| bad("manifest is not canonical CBOR"))?;
-        let Value::Map(entries) = &v else { return Err(bad("manifest is not a map")) };
-        const KNOWN: [&str; 10] =
-            ["v", "kind", "subject", "captured_at", "sdk", "location", "photo", "verdict", "models", "expires_at"];
-        if entries.iter().any(|(k, _)| !k.as_text().is_some_and(|k| KNOWN.contains(&k))) {
-            return Err(bad("manifest has an unknown key"));
-        }
+        only_keys(&v, &TOP_KEYS)?;
         if v.get("v").and_then(Value::as_i64) != Some(MANIFEST_VERSION) {
             return Err(EvidenceError::UnknownVersion(format!("manifest v{:?}", v.get("v").and_then(Value::as_i64))));
         }
@@ -199,16 +260,20 @@ impl Manifest {
         let kind = Kind::parse(&text(&v, "kind")?).ok_or(bad("unknown manifest kind"))?;
         let location = match v.get("location") {
             None => None,
-            Some(l) => Some(Location {
-                lat_e7: int(l, "lat_e7")?,
-                lon_e7: int(l, "lon_e7")?,
-                precision_m: u32::try_from(int(l, "precision_m")?)
-                    .map_err(|_| bad("location precision out of range"))?,
-            }),
+            Some(l) => {
+                only_keys(l, &LOCATION_KEYS)?;
+                Some(Location {
+                    lat_e7: int(l, "lat_e7")?,
+                    lon_e7: int(l, "lon_e7")?,
+                    precision_m: u32::try_from(int(l, "precision_m")?)
+                        .map_err(|_| bad("location precision out of range"))?,
+                })
+            }
         };
         let photo = match v.get("photo") {
             None => None,
             Some(p) => {
+                only_keys(p, &PHOTO_KEYS)?;
                 let Some(Value::Bytes(hash)) = p.get("sha256") else { return Err(bad("photo hash missing")) };
                 let length = u64::try_from(int(p, "length")?).map_err(|_| bad("photo length out of range"))?;
                 if length > MAX_PHOTO_BYTES {
@@ -224,6 +289,7 @@ impl Manifest {
         let verdict = match v.get("verdict") {
             None => None,
             Some(d) => {
+                only_keys(d, &VERDICT_KEYS)?;
                 let reals = |key: &str| -> Result<BTreeMap<String, f64>> {
                     let Some(Value::Map(m)) = d.get(key) else { return Err(bad("verdict map missing")) };
                     m.iter()
@@ -249,11 +315,14 @@ impl Manifest {
             None => Vec::new(),
             Some(Value::Array(ms)) => ms
                 .iter()
-                .map(|m| Ok(ModelRef { id: text(m, "id")?, sha256: text(m, "sha256")? }))
+                .map(|m| {
+                    only_keys(m, &MODEL_KEYS)?;
+                    Ok(ModelRef { id: text(m, "id")?, sha256: text(m, "sha256")? })
+                })
                 .collect::<Result<_>>()?,
             Some(_) => return Err(bad("models is not an array")),
         };
-        Ok(Manifest {
+        let manifest = Manifest {
             kind,
             subject: text(&v, "subject")?,
             captured_at: int(&v, "captured_at")?,
@@ -266,7 +335,9 @@ impl Manifest {
                 .get("expires_at")
                 .map(|e| e.as_i64().ok_or(bad("expires_at is not an integer")))
                 .transpose()?,
-        })
+        };
+        manifest.check().map_err(bad)?;
+        Ok(manifest)
     }
 
     /// The manifest as JSON (what `evidence open` writes to manifest.json).

@@ -126,16 +126,11 @@ pub fn seal_with(
     let mut photo = photo;
     manifest.photo = match &mut photo {
         Some(p) => {
-            if p.media_type.is_empty() || p.media_type.len() > 64 {
-                return Err(EvidenceError::Manifest("photo media type must be 1 to 64 bytes"));
-            }
+            // Sizes and the media type are checked with the rest of the manifest (Manifest::check).
             let (sha256, length) = match &mut p.data {
                 PhotoData::Bytes(bytes) => (digest(bytes), bytes.len() as u64),
                 PhotoData::Reader(source) => hash_source(*source)?,
             };
-            if length == 0 || length > MAX_PHOTO_BYTES {
-                return Err(EvidenceError::Manifest("photo must be 1 byte to 512 MiB"));
-            }
             Some(PhotoRef { sha256, length, media_type: p.media_type.clone() })
         }
         None => None,

@@ -5,9 +5,9 @@ mod common;
 
 use common::*;
 use std::io::Cursor;
-use trustshot_evidence::age::{self, Header, StreamWriter, CHUNK, TAG_LEN};
-use trustshot_evidence::package::{seal_with, PhotoData, PhotoInput, SealRandomness};
-use trustshot_evidence::{cose, inspect, open, EvidenceError, Identity, Kind, Manifest, Policy, SignatureFormat};
+use trustshot_evidence::age::{Header, CHUNK, TAG_LEN};
+use trustshot_evidence::package::{seal_with, PhotoData, PhotoInput};
+use trustshot_evidence::{inspect, open, EvidenceError, Identity, Kind, Manifest, Policy, SignatureFormat};
 
 struct Fixture {
     operator: p256::SecretKey,
@@ -156,19 +156,37 @@ fn unknown_versions_are_named() {
     assert_eq!(open_with(&f, b"PK\x03\x04 not age\n").unwrap_err(), EvidenceError::NotAge);
 
     // A well-sealed age file whose bundle claims version 2.
-    let mut r = random();
-    let file_key = r.file_key().unwrap();
-    let stanzas = vec![age::wrap_p256tag(&mut r, &public_of(&f.operator), &file_key).unwrap()];
-    let header = Header { mac: age::header_mac(&file_key, &stanzas), stanzas };
-    let mut out = header.encode();
-    let signer = DeterministicSigner { key: f.device.clone(), format: SignatureFormat::Raw };
-    let signed = cose::sign1(&manifest().to_cbor().unwrap(), &signer).unwrap();
-    let mut stream = StreamWriter::new(&file_key, &r.payload_nonce().unwrap(), &mut out).unwrap();
-    stream.write_all(b"TSEV\x02").unwrap();
-    stream.write_all(&(signed.len() as u32).to_be_bytes()).unwrap();
-    stream.write_all(&signed).unwrap();
-    stream.finish().unwrap();
+    let out = seal_raw(&manifest().to_cbor().unwrap(), b"", 2, &f.operator, &f.device, &mut random());
     assert_eq!(open_with(&f, &out).unwrap_err(), EvidenceError::UnknownVersion("bundle 2".into()));
+}
+
+/// Issue 15, defect 6: an unknown version line of 60 KiB is quoted in the
+/// error (and so in logs and the FFI detail) as 64 characters at most.
+#[test]
+fn an_unknown_version_quotes_a_bounded_excerpt_of_the_input() {
+    let f = fixture();
+    let package = seal_photo(&f, b"photo", &f.device);
+    let long =
+        [b"age-encryption.org/v2".to_vec(), vec![b'x'; 60 << 10], package[b"age-encryption.org/v1".len()..].to_vec()]
+            .concat();
+    match open_with(&f, &long).unwrap_err() {
+        EvidenceError::UnknownVersion(quoted) => {
+            assert_eq!(quoted, format!("v2{}...", "x".repeat(62)));
+            assert!(EvidenceError::UnknownVersion(quoted).to_string().len() < 200);
+        }
+        other => panic!("expected UnknownVersion, got {other:?}"),
+    }
+    // Control characters are escaped, not echoed.
+    let control = [
+        b"age-encryption.org/".to_vec(),
+        vec![0x1b, b'[', b'2', b'J'],
+        package[b"age-encryption.org/v1".len()..].to_vec(),
+    ]
+    .concat();
+    match open_with(&f, &control).unwrap_err() {
+        EvidenceError::UnknownVersion(quoted) => assert_eq!(quoted, "\\u{1b}[2J"),
+        other => panic!("expected UnknownVersion, got {other:?}"),
+    }
 }
 
 #[test]

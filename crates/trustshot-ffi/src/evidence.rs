@@ -107,7 +107,7 @@ fn manifest(request: &EvidenceRequest, models: Vec<ev::ModelRef>) -> Result<Mani
         EvidenceKind::DocumentCheck => Kind::DocumentCheck,
     };
     let mut m = Manifest::new(kind, request.subject_id.clone(), request.captured_at_unix);
-    m.expires_at = Some(request.captured_at_unix + request.retention_days as i64 * 86_400);
+    m.expires_at = Some(ev::manifest::expiry(request.captured_at_unix, request.retention_days)?);
     if let Some(g) = request.location {
         m.location = Some(Location::rounded(g.latitude, g.longitude, g.precision_m)?);
     }

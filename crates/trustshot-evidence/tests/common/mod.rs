@@ -87,3 +87,34 @@ impl Signer for DeterministicSigner {
 pub fn kat_photo() -> Vec<u8> {
     (0..70_000u32).map(|i| ((i * 31 + 7) % 251) as u8).collect()
 }
+
+/// A test-only sealer: an age package for `recipient` whose bundle carries
+/// `manifest_cbor` exactly as given (signed by `device`) and then `photo`,
+/// with the bundle version byte `version`. The SDK's writer refuses to sign
+/// a manifest that breaks the rules; this does not, so that the readers'
+/// checks behind the MAC and the signature can be reached.
+pub fn seal_raw(
+    manifest_cbor: &[u8],
+    photo: &[u8],
+    version: u8,
+    recipient: &p256::SecretKey,
+    device: &p256::SecretKey,
+    random: &mut FixedRandom,
+) -> Vec<u8> {
+    use trustshot_evidence::age::{self, Header, StreamWriter};
+    let file_key = random.file_key().unwrap();
+    let stanzas = vec![age::wrap_p256tag(random, &public_of(recipient), &file_key).unwrap()];
+    let header = Header { mac: age::header_mac(&file_key, &stanzas), stanzas };
+    let mut out = header.encode();
+    let signer = DeterministicSigner { key: device.clone(), format: SignatureFormat::Raw };
+    let signed = trustshot_evidence::cose::sign1(manifest_cbor, &signer).unwrap();
+    let nonce = random.payload_nonce().unwrap();
+    let mut stream = StreamWriter::new(&file_key, &nonce, &mut out).unwrap();
+    stream.write_all(trustshot_evidence::package::BUNDLE_MAGIC).unwrap();
+    stream.write_all(&[version]).unwrap();
+    stream.write_all(&(signed.len() as u32).to_be_bytes()).unwrap();
+    stream.write_all(&signed).unwrap();
+    stream.write_all(photo).unwrap();
+    stream.finish().unwrap();
+    out
+}
