@@ -67,6 +67,15 @@ def main():
           f"APCER {r['apcer']:.3f} / BPCER {replay['bona_fide']['bpcer']:.3f} at the shipped threshold, "
           f"over {r['frames'] - r['no_face']} of {r['frames']} attack frames (the rest have no face)")
 
+    # ID documents: the four specimens without a portrait (card backs, an MRZ crop) are named in
+    # ../shared/data/id_documents/SOURCES.md and models/README.md, "ID documents".
+    no_portrait = ["0_id-esp.png", "100_id-che.jpg", "100_id-usa.jpg", "77_card-cmw.png"]
+    docs = run_json(args.cli, "eval", "documents", "--manifest", f"{data}/id_documents/manifest.csv",
+                    "--root", f"{data}/id_documents", *[a for n in no_portrait for a in ("--without-portrait", n)])
+    check("ID portrait found on >= 90% of the specimens with one", docs["portrait_found_rate"] >= 0.9,
+          f"{docs['portraits_found_on_documents_with_portrait']} of {docs['documents_with_portrait']}, missed {docs['portrait_missed']}")
+    check("every ID document photo read", not docs["unreadable"], docs["unreadable"])
+
     failed = results.count(False)
     print(f"acceptance: {len(results) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

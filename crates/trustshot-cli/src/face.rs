@@ -33,14 +33,38 @@ pub fn load_engine(models: &Path, config: EngineConfig) -> Result<FaceEngine, St
     FaceEngine::load(models, config).map_err(|e| format!("{e} (run scripts/setup to fetch and convert the models)"))
 }
 
-pub fn read_frame(engine: &FaceEngine, path: &Path) -> Result<trustshot_face::Frame, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    engine.decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+/// Why a file could not be used: a stable code (`io`, or the pipeline's
+/// [`trustshot_face::FaceError::code`]) and a one-line message naming the file.
+#[derive(Debug)]
+pub struct ReadError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ReadError {
+    pub fn face(path: &Path, e: trustshot_face::FaceError) -> ReadError {
+        ReadError { code: e.code(), message: format!("{}: {e}", path.display()) }
+    }
+}
+
+impl From<ReadError> for String {
+    fn from(e: ReadError) -> String {
+        e.message
+    }
+}
+
+pub fn read_frame(engine: &FaceEngine, path: &Path) -> Result<trustshot_face::Frame, ReadError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| ReadError { code: "io", message: format!("{}: {e}", path.display()) })?;
+    engine.decode(&bytes).map_err(|e| ReadError::face(path, e))
 }
 
 pub fn verify(models: &Path, args: VerifyArgs) -> CliResult {
     let engine = load_engine(models, EngineConfig { fmr: args.fmr, ..EngineConfig::default() })?;
-    let analyze = |p: &Path| read_frame(&engine, p).and_then(|f| engine.analyze(&f).map_err(|e| e.to_string()));
+    let analyze = |p: &Path| -> Result<_, String> {
+        let frame = read_frame(&engine, p)?;
+        engine.analyze(&frame).map_err(|e| e.to_string())
+    };
     let probe = analyze(&args.probe)?;
     let references = args.references.iter().map(|p| analyze(p)).collect::<Result<Vec<_>, _>>()?;
     let verdict = engine.verify(&probe, &references).map_err(|e| e.to_string())?;

@@ -6,7 +6,7 @@
 
 use crate::align::align;
 use crate::detect::{Detector, DetectorConfig, Face};
-use crate::embed::{Embedder, Embedding, TEMPLATE_KIND};
+use crate::embed::{Embedder, Embedding};
 use crate::error::{FaceError, Result};
 use crate::eyes::{EyeModel, EyeOpenness};
 use crate::frame::{self, Frame, Limits};
@@ -14,7 +14,6 @@ use crate::matcher::{self, decide, Decision, OperatingPoint};
 use crate::models::ModelInfo;
 use crate::pose;
 use crate::quality::{self, QualityConfig, QualityReport, Reason};
-use crate::store::{StoreError, Template};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -206,16 +205,13 @@ impl FaceEngine {
         Ok(self.decide(probe, &embeddings, reasons))
     }
 
-    /// Compares a probe with enrolled templates of one person.
-    pub fn verify_templates(&self, probe: &Analysis, templates: &[Template]) -> Result<Verification> {
-        if templates.is_empty() {
+    /// Compares a probe with the enrolled embeddings of one person (made by
+    /// this engine's embedder, [`crate::embed::TEMPLATE_KIND`]: the caller checks the tag).
+    pub fn verify_enrolled(&self, probe: &Analysis, enrolled: &[Embedding]) -> Result<Verification> {
+        if enrolled.is_empty() {
             return Err(FaceError::NoReference);
         }
-        if let Some(t) = templates.iter().find(|t| t.model != TEMPLATE_KIND) {
-            return Err(StoreError::ModelMismatch { stored: t.model.clone(), current: TEMPLATE_KIND.into() }.into());
-        }
-        let embeddings: Vec<Embedding> = templates.iter().map(|t| t.embedding.clone()).collect();
-        Ok(self.decide(probe, &embeddings, rejections(Subject::Probe, probe)))
+        Ok(self.decide(probe, enrolled, rejections(Subject::Probe, probe)))
     }
 
     fn decide(&self, probe: &Analysis, references: &[Embedding], reasons: Vec<Rejection>) -> Verification {

@@ -13,6 +13,8 @@ pub enum FaceError {
     UnsupportedFormat,
     #[error("image could not be decoded: {0}")]
     Decode(String),
+    #[error("image could not be decoded: {0}")]
+    CorruptJpeg(crate::jpeg_check::JpegDefect),
     #[error("image is {width}x{height}: over the limit of {max_side} px per side or {max_pixels} pixels")]
     ImageTooLarge { width: u32, height: u32, max_side: u32, max_pixels: u64 },
     #[error("image is {width}x{height}: under the minimum of {min_side} px per side")]
@@ -41,8 +43,29 @@ pub enum FaceError {
     NoReference,
     #[error("configuration is invalid: {0}")]
     Config(String),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+}
+
+impl FaceError {
+    /// A stable snake_case code for logs and JSON reports (the message may change; this does not).
+    pub fn code(&self) -> &'static str {
+        match self {
+            FaceError::EmptyInput => "empty_input",
+            FaceError::EncodedTooLarge { .. } => "encoded_too_large",
+            FaceError::UnsupportedFormat => "unsupported_format",
+            FaceError::Decode(_) => "decode_failed",
+            FaceError::CorruptJpeg(defect) => defect.code(),
+            FaceError::ImageTooLarge { .. } => "image_too_large",
+            FaceError::ImageTooSmall { .. } => "image_too_small",
+            FaceError::BufferLength { .. } => "buffer_length",
+            FaceError::BufferGeometry(_) => "buffer_geometry",
+            FaceError::Rotation(_) => "rotation",
+            FaceError::ModelMissing(_) => "model_missing",
+            FaceError::ModelLoad { .. } => "model_load",
+            FaceError::Inference { .. } => "inference",
+            FaceError::NoReference => "no_reference",
+            FaceError::Config(_) => "config",
+        }
+    }
 }
 
 pub type Result<T, E = FaceError> = std::result::Result<T, E>;

@@ -137,8 +137,9 @@ impl Limits {
 /// Decodes JPEG or PNG bytes into an upright [`Frame`] (EXIF orientation applied).
 ///
 /// The header is read first and checked against `limits`, so a file that claims
-/// 50000x50000 pixels is refused before anything is allocated. Truncated or
-/// corrupt data is a [`FaceError::Decode`], never a partially grey picture.
+/// 50000x50000 pixels is refused before anything is allocated. A truncated or
+/// damaged JPEG is a [`FaceError::CorruptJpeg`] (see [`crate::jpeg_check`]),
+/// other undecodable data a [`FaceError::Decode`]: never a partially grey picture.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Frame> {
     use image::{ImageDecoder, ImageFormat, ImageReader};
     if bytes.is_empty() {
@@ -151,13 +152,13 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Frame> {
         Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png)) => f,
         _ => return Err(FaceError::UnsupportedFormat),
     };
-    if format == ImageFormat::Jpeg && !jpeg_has_end(bytes) {
-        // The decoder would fill the missing rows with grey: refuse instead.
-        return Err(FaceError::Decode("JPEG is truncated: no end-of-image marker after the last scan".into()));
-    }
     let decode_err = |e: image::ImageError| FaceError::Decode(e.to_string());
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(decode_err)?;
     limits.check(width, height)?;
+    if format == ImageFormat::Jpeg {
+        // The decoder would fill missing or damaged blocks with grey or garbage: refuse instead.
+        crate::jpeg_check::check_complete(bytes).map_err(FaceError::CorruptJpeg)?;
+    }
 
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut image_limits = image::Limits::default();
@@ -173,17 +174,6 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Frame> {
     let rgb = image.into_rgb8();
     let (width, height) = rgb.dimensions();
     Frame::from_rgb(width, height, rgb.into_raw())
-}
-
-/// True when an end-of-image marker (FF D9) follows the last start-of-scan
-/// (FF DA). Inside entropy-coded data an FF byte is always followed by 00 or a
-/// restart marker, so neither pair can appear there by accident.
-fn jpeg_has_end(bytes: &[u8]) -> bool {
-    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-    match last_scan {
-        Some(i) => bytes[i..].windows(2).any(|w| w == [0xFF, 0xD9]),
-        None => false,
-    }
 }
 
 /// Pixel layouts of raw camera buffers.
@@ -221,6 +211,16 @@ impl Rotation {
             180 => Ok(Rotation::R180),
             270 => Ok(Rotation::R270),
             other => Err(FaceError::Rotation(other)),
+        }
+    }
+
+    /// Clockwise degrees: 0, 90, 180 or 270.
+    pub fn degrees(self) -> u32 {
+        match self {
+            Rotation::R0 => 0,
+            Rotation::R90 => 90,
+            Rotation::R180 => 180,
+            Rotation::R270 => 270,
         }
     }
 }

@@ -3,10 +3,11 @@
 //! ```text
 //! bytes / camera buffer --frame--> Frame --detect (+ face_check)--> faces --align--> 112x112 crop
 //!     --quality--> reasons (or pass) --embed--> Embedding --matcher--> decision
-//!                                                   `--store--> sealed templates
 //! face --eyes--> eye openness (blink challenge)
 //! ```
 //! [`FaceEngine`] ties the stages together; each module can be used alone.
+//! Where templates are kept is not this crate's business: the engine compares
+//! embeddings (the SDK's `trustshot::enroll` keeps them sealed on the device).
 
 pub mod align;
 pub mod detect;
@@ -17,11 +18,11 @@ pub mod eyes;
 pub mod face_check;
 pub mod frame;
 pub mod geometry;
+mod jpeg_check;
 pub mod matcher;
 pub mod models;
 pub mod pose;
 pub mod quality;
-pub mod store;
 
 pub use detect::Face;
 pub use embed::Embedding;
@@ -29,6 +30,7 @@ pub use engine::{Analysis, EngineConfig, FaceEngine, Rejection, Subject, Verific
 pub use error::{FaceError, Result};
 pub use eyes::EyeOpenness;
 pub use frame::{CameraBuffer, Frame, Limits, PixelFormat, Rotation};
+pub use jpeg_check::JpegDefect;
 pub use matcher::Decision;
 pub use models::{ModelInfo, ModelSpec};
 pub use quality::{Reason, ReasonCode};

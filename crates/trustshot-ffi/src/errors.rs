@@ -2,8 +2,8 @@
 //! codes, a `detail` sentence for logs (no images, embeddings, names or places
 //! in it). Kotlin names them `FaceException`, `StoreException`, ...
 
+use trustshot::enroll::StoreError as CoreStore;
 use trustshot_evidence::EvidenceError as CoreEvidence;
-use trustshot_face::store::StoreError as CoreStore;
 use trustshot_face::FaceError as CoreFace;
 use trustshot_identity::SessionError as CoreSession;
 
@@ -40,6 +40,7 @@ impl From<CoreFace> for FaceError {
             CoreFace::EmptyInput
             | CoreFace::UnsupportedFormat
             | CoreFace::Decode(_)
+            | CoreFace::CorruptJpeg(_)
             | CoreFace::ImageTooSmall { .. }
             | CoreFace::BufferLength { .. }
             | CoreFace::BufferGeometry(_)
@@ -47,7 +48,7 @@ impl From<CoreFace> for FaceError {
             CoreFace::ModelMissing(_) => FaceError::ModelMissing { detail },
             CoreFace::ModelLoad { .. } | CoreFace::Inference { .. } => FaceError::ModelFailed { detail },
             CoreFace::NoReference => FaceError::NoReference { detail },
-            CoreFace::Config(_) | CoreFace::Store(_) => FaceError::InvalidArgument { detail },
+            CoreFace::Config(_) => FaceError::InvalidArgument { detail },
         }
     }
 }
@@ -60,6 +61,10 @@ pub enum StoreError {
     /// Wrong key, or the file was altered: nothing was changed.
     #[error("{detail}")]
     Unreadable { detail: String },
+    /// The file is older than one this handle (or the generation the app
+    /// passed) already saw: an earlier copy was put back. Nothing was changed.
+    #[error("{detail}")]
+    Rollback { detail: String },
     #[error("{detail}")]
     Io { detail: String },
     #[error("{detail}")]
@@ -84,6 +89,7 @@ impl From<CoreStore> for StoreError {
             | CoreStore::Unauthentic
             | CoreStore::Malformed(_)
             | CoreStore::ModelMismatch { .. } => StoreError::Unreadable { detail },
+            CoreStore::Rollback { .. } => StoreError::Rollback { detail },
             CoreStore::Io(_) | CoreStore::Random => StoreError::Io { detail },
             CoreStore::UnknownTemplate => StoreError::UnknownTemplate { detail },
             CoreStore::PersonId => StoreError::Key { detail: "person id must be 1 to 256 bytes".into() },
@@ -100,7 +106,6 @@ impl From<FaceError> for StoreError {
 impl From<CoreFace> for StoreError {
     fn from(e: CoreFace) -> Self {
         match e {
-            CoreFace::Store(s) => s.into(),
             CoreFace::NoReference => StoreError::NotEnrolled { detail: "nothing is enrolled for this person".into() },
             other => FaceError::from(other).into(),
         }

@@ -344,7 +344,11 @@ pub struct IdResult {
     pub approve_threshold: f32,
     pub reject_threshold: f32,
     pub liveness: Option<LivenessResult>,
+    /// In the coordinates of the document turned upright by `portrait_rotation_degrees`.
     pub portrait: Option<FaceBox>,
+    /// The clockwise turn (0, 90, 180, 270) that made the document upright
+    /// (documents photographed sideways are tried in every orientation).
+    pub portrait_rotation_degrees: Option<u32>,
     pub portrait_sharpness: Option<f32>,
     pub portrait_glare: Option<f32>,
     pub moire_peak: Option<f32>,
@@ -401,6 +405,7 @@ impl FaceVerifier {
                 width: p.face.bbox.w,
                 height: p.face.bbox.h,
             }),
+            portrait_rotation_degrees: v.portrait.map(|p| p.orientation.degrees()),
             portrait_sharpness: v.portrait.map(|p| p.sharpness),
             portrait_glare: v.portrait.map(|p| p.glare),
             moire_peak: v.portrait.map(|p| p.moire_peak),

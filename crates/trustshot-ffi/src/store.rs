@@ -5,8 +5,8 @@ use crate::errors::StoreError;
 use crate::face::{reason, verification, FaceVerifier, VerificationResult};
 use crate::image::ImageInput;
 use std::sync::Arc;
+use trustshot::enroll::{Template, TemplateStore};
 use trustshot_face::embed::TEMPLATE_KIND;
-use trustshot_face::store::TemplateStore;
 
 /// The app's 32-byte store key. Called once, when the store is opened; the key
 /// is then held only by the AES-GCM key schedule.
@@ -28,7 +28,7 @@ pub struct EnrollmentStore {
     store: TemplateStore,
 }
 
-fn info(t: &trustshot_face::store::Template) -> TemplateInfo {
+fn info(t: &Template) -> TemplateInfo {
     TemplateInfo { id: t.id.clone(), person_id: t.person.clone(), created_unix: t.created_unix, model: t.model.clone() }
 }
 
@@ -73,11 +73,26 @@ impl EnrollmentStore {
         probe: ImageInput,
     ) -> Result<VerificationResult, StoreError> {
         let (_, a) = verifier.analyze_frame(&probe)?;
-        Ok(verification(&verifier.engine.verify_templates(&a, &self.store.templates_of(&person_id))?))
+        let enrolled = self.store.embeddings_of(&person_id, TEMPLATE_KIND)?;
+        Ok(verification(&verifier.engine.verify_enrolled(&a, &enrolled)?))
     }
 
-    pub fn list(&self) -> Vec<TemplateInfo> {
-        self.store.list().iter().map(info).collect()
+    /// Every template, oldest first (read from the file: what other handles
+    /// and processes changed is included).
+    pub fn list(&self) -> Result<Vec<TemplateInfo>, StoreError> {
+        Ok(self.store.list()?.iter().map(info).collect())
+    }
+
+    /// The store's generation as this handle last saw it: keep it where the
+    /// store file's attacker cannot write, and pass it to
+    /// `expectGenerationAtLeast` after the next open to detect a copied-back file.
+    pub fn generation(&self) -> u64 {
+        self.store.generation()
+    }
+
+    /// Refuse store files older than `generation` from now on (typed `Rollback`).
+    pub fn expect_generation_at_least(&self, generation: u64) -> Result<(), StoreError> {
+        Ok(self.store.expect_generation_at_least(generation)?)
     }
 
     pub fn delete_template(&self, template_id: String) -> Result<(), StoreError> {

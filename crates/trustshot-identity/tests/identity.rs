@@ -10,7 +10,7 @@ mod support;
 
 use std::sync::{Arc, OnceLock};
 use support::*;
-use trustshot_face::{EngineConfig, FaceEngine, Frame};
+use trustshot_face::{EngineConfig, FaceEngine, Frame, Rotation};
 use trustshot_identity::document::find_portrait;
 use trustshot_identity::{
     verify_id, Action, ChallengeConfig, ChallengeSession, DocumentConfig, FailReason, IdDecision, PassiveLiveness,
@@ -149,12 +149,52 @@ fn the_portrait_is_found_on_at_least_90_percent_of_specimens() {
     let mut missed = Vec::new();
     for name in WITH_PORTRAIT {
         let doc = photo(&format!("id_documents/passporteye/{name}")).unwrap();
-        if find_portrait(engine(), &doc).unwrap().is_none() {
+        if find_portrait(engine(), &doc, &DocumentConfig::default()).unwrap().is_none() {
             missed.push(name);
         }
     }
     eprintln!("portrait missed on {missed:?}");
     assert!(missed.len() * 10 <= WITH_PORTRAIT.len(), "missed {missed:?}");
+}
+
+/// Issue 17: a document photographed sideways (or upside down) still gives its
+/// portrait, the orientation used is reported, and the portrait is the same
+/// face as upright (its embedding within 0.05 cosine of the upright one's).
+#[test]
+fn a_sideways_or_upside_down_document_gives_its_portrait_and_orientation() {
+    if shared("id_documents/passporteye").is_none() {
+        return;
+    }
+    let config = DocumentConfig::default();
+    let mut checked = 0;
+    for name in WITH_PORTRAIT {
+        let upright = photo(&format!("id_documents/passporteye/{name}")).unwrap();
+        let Some(reference) = find_portrait(engine(), &upright, &config).unwrap() else { continue };
+        let reference_embedding = engine().embed_face(&reference.document, &reference.face).unwrap();
+        // Turned as a phone held sideways would take it, then through JPEG like a real capture.
+        for (turn, needed) in
+            [(Rotation::R90, Rotation::R270), (Rotation::R270, Rotation::R90), (Rotation::R180, Rotation::R180)]
+        {
+            let sideways = engine().decode(&jpeg(&upright.clone().rotated(turn))).unwrap();
+            let found = find_portrait(engine(), &sideways, &config)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{name} turned {turn:?}: no portrait"));
+            assert_eq!(found.orientation, needed, "{name} turned {turn:?}: score {}", found.face.score);
+            let cosine = engine().embed_face(&found.document, &found.face).unwrap().cosine(&reference_embedding);
+            assert!(cosine > 0.95, "{name} turned {turn:?}: portrait embedding {cosine} from the upright one");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 12, "only {checked} specimens checked");
+    // And the whole check reports it: the sideways Utopia passport against its own portrait.
+    let doc = photo("id_documents/passporteye/25_pass-uto.jpg").unwrap();
+    let sideways = engine().decode(&jpeg(&doc.clone().rotated(Rotation::R90))).unwrap();
+    let selfie = sample("obama.jpg");
+    let v = verify_id(engine(), Some(liveness()), &config, &sideways, &selfie, &engine().analyze(&selfie).unwrap())
+        .unwrap();
+    let p = v.portrait.expect("portrait found on the sideways passport");
+    assert_eq!(p.orientation, Rotation::R270);
+    assert!(!v.reasons.iter().any(|r| r.code == "portrait_not_found"), "{:?}", v.reasons);
 }
 
 #[test]
@@ -166,7 +206,9 @@ fn same_fictitious_holder_matches_and_different_holders_do_not() {
     // the selfie gate sees a face of usable size; liveness is left out (a
     // scan is not a live capture), which caps the decision at manual review.
     let selfie_of = |doc: &Frame| {
-        let face = find_portrait(engine(), doc).unwrap().unwrap();
+        let found = find_portrait(engine(), doc, &DocumentConfig::default()).unwrap().unwrap();
+        assert_eq!(found.orientation, Rotation::R0, "an upright specimen is read upright");
+        let (doc, face) = (&found.document, found.face);
         let r = face.bbox.scaled(2.2);
         let (x0, y0) = (r.x.max(0.0) as u32, r.y.max(0.0) as u32);
         let (w, h) = ((r.w as u32).min(doc.width() - x0), (r.h as u32).min(doc.height() - y0));

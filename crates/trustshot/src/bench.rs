@@ -120,6 +120,7 @@ pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchRepo
     stages.push(detect_portrait(&engine, &frame, iterations)?);
     stages.push(face_check(model_dir, &engine, &frame, iterations)?);
     stages.push(eye_openness(&engine, &frame, iterations)?);
+    stages.push(document_portrait(&engine, &frame, iterations)?);
     if let Some(liveness) = &liveness {
         let face = *engine.analyze(&frame)?.faces.first().ok_or(BenchError::NoUsableFace)?;
         stages.push(timed("liveness_passive", iterations, || {
@@ -167,6 +168,19 @@ fn detect_portrait(engine: &FaceEngine, frame: &Frame, iterations: usize) -> Res
     timed("detect_portrait", iterations, || match engine.detect(&portrait)?.is_empty() {
         true => Err(BenchError::NoUsableFace),
         false => Ok(()),
+    })
+}
+
+/// Finding the portrait on a document photographed sideways (the photo
+/// turned a quarter: the portrait search tries all four orientations).
+fn document_portrait(engine: &FaceEngine, frame: &Frame, iterations: usize) -> Result<StageStats, BenchError> {
+    let sideways = frame.clone().rotated(trustshot_face::Rotation::R90);
+    let config = trustshot_identity::DocumentConfig::default();
+    timed("document_portrait", iterations, || {
+        match trustshot_identity::document::find_portrait(engine, &sideways, &config)? {
+            Some(_) => Ok(()),
+            None => Err(BenchError::NoUsableFace),
+        }
     })
 }
 

@@ -23,14 +23,7 @@ fn photo_with_gps() -> Vec<u8> {
     }
     tiff.extend_from_slice(&0u32.to_le_bytes());
     tiff.extend_from_slice(b"GPS 48.8584N 2.2945E secret maker note");
-    let mut app1 = b"Exif\x00\x00".to_vec();
-    app1.extend_from_slice(&tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app1);
-    out.extend_from_slice(&jpeg[2..]);
-    out
+    with_app1(&jpeg, &[b"Exif\x00\x00".as_slice(), &tiff].concat())
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -1,45 +1,17 @@
-//! `trustshot eval ...`: accuracy on labelled data, printed as JSON.
-//!
-//! - `eval lfw`: face verification on the official LFW pairs format.
-//! - `eval detection`: detector recall / false positives on a manifest + boxes folder.
+//! `trustshot eval lfw`: face verification on the official LFW pairs format
+//! (View 1: one split, best threshold on it; View 2: 10-fold cross-validated),
+//! with optional threshold calibration at fixed false-match rates.
 
-use crate::csv::Table;
-use crate::face::{load_engine, read_frame};
+use super::{median, par_map, unreadable, Report};
+use crate::face::{load_engine, read_frame, ReadError};
 use crate::output::round;
-use crate::CliResult;
-use clap::{Args, Subcommand};
+use clap::Args;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
-use trustshot_face::geometry::Rect;
 use trustshot_face::matcher::OPERATING_POINTS;
 use trustshot_face::{Embedding, EngineConfig, Face, FaceEngine};
-
-#[derive(Subcommand)]
-pub enum EvalCommand {
-    /// Face verification on LFW pairs (View 1: one split; View 2: 10 folds).
-    Lfw(LfwArgs),
-    /// Face detection on a folder laid out like ../shared/data/face_detection.
-    Detection(DetectionArgs),
-    /// Distribution of the quality measures, and how often each check fails,
-    /// over every JPEG/PNG under a folder (for choosing and stating thresholds).
-    Quality(QualityArgs),
-    /// Passive liveness: APCER per attack type and BPCER on a labelled manifest.
-    Liveness(crate::identity::LivenessArgs),
-    /// ID documents: portrait found, capture measures, portrait-to-portrait scores.
-    Documents(crate::identity::DocumentsArgs),
-}
-
-#[derive(Args)]
-pub struct QualityArgs {
-    /// Folder searched recursively for .jpg/.jpeg/.png files.
-    #[arg(long)]
-    images: PathBuf,
-    #[arg(long)]
-    json: bool,
-}
 
 #[derive(Args)]
 pub struct LfwArgs {
@@ -55,60 +27,6 @@ pub struct LfwArgs {
     calibrate: bool,
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Args)]
-pub struct DetectionArgs {
-    /// Folder with manifest.csv and boxes.json.
-    #[arg(long)]
-    data: PathBuf,
-    /// Faces narrower than this (pixels) are not counted for recall.
-    #[arg(long, default_value_t = 40.0)]
-    min_face: f32,
-    #[arg(long)]
-    json: bool,
-}
-
-pub fn run(models: &Path, cmd: EvalCommand) -> CliResult {
-    match cmd {
-        EvalCommand::Lfw(args) => lfw(models, args),
-        EvalCommand::Detection(args) => detection(models, args),
-        EvalCommand::Quality(args) => quality(models, args),
-        EvalCommand::Liveness(args) => crate::identity::eval_liveness(models, args),
-        EvalCommand::Documents(args) => crate::identity::eval_documents(models, args),
-    }
-}
-
-/// Maps `items` on all cores, keeping order.
-pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(items.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, R)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        out.push((i, f(item)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("evaluation worker panicked")).collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
-}
-
-pub fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// One LFW image: (person, number).
@@ -170,16 +88,16 @@ fn centred_face(faces: &[Face], width: u32, height: u32) -> Option<&Face> {
     })
 }
 
-fn embed_image(engine: &FaceEngine, path: &Path) -> Result<Embedded, String> {
+fn embed_image(engine: &FaceEngine, path: &Path) -> Result<Embedded, ReadError> {
     let t = Instant::now();
     let frame = read_frame(engine, path)?;
     let decode_ms = t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
-    let faces = engine.detect(&frame).map_err(|e| e.to_string())?;
+    let faces = engine.detect(&frame).map_err(|e| ReadError::face(path, e))?;
     let detect_ms = t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
     let embedding = match centred_face(&faces, frame.width(), frame.height()) {
-        Some(face) => Some(engine.embed_face(&frame, face).map_err(|e| e.to_string())?),
+        Some(face) => Some(engine.embed_face(&frame, face).map_err(|e| ReadError::face(path, e))?),
         None => None,
     };
     Ok(Embedded { embedding, decode_ms, detect_ms, embed_ms: t.elapsed().as_secs_f64() * 1e3 })
@@ -214,7 +132,7 @@ fn threshold_at(impostors_desc: &[f32], fmr: f64) -> f32 {
     ((s as f64 * 1e4).floor() / 1e4 + 1e-4) as f32
 }
 
-fn lfw(models: &Path, args: LfwArgs) -> CliResult {
+pub fn run(models: &Path, args: &LfwArgs) -> Result<Report, String> {
     let text = std::fs::read_to_string(&args.pairs).map_err(|e| format!("{}: {e}", args.pairs.display()))?;
     let (folds, pairs) = parse_pairs(&text)?;
     let engine = load_engine(models, EngineConfig::default())?;
@@ -223,13 +141,21 @@ fn lfw(models: &Path, args: LfwArgs) -> CliResult {
     keys.dedup();
     let path = |(name, n): &ImageKey| args.images.join(name).join(format!("{name}_{n:04}.jpg"));
     let started = Instant::now();
-    let embedded = par_map(&keys, |k| embed_image(&engine, &path(k)));
-    let embedded: HashMap<&ImageKey, Embedded> =
-        keys.iter().zip(embedded).map(|(k, e)| e.map(|e| (k, e))).collect::<Result<_, _>>()?;
+    let results = par_map(&keys, |k| embed_image(&engine, &path(k)));
     let elapsed = started.elapsed().as_secs_f64();
+    // An unreadable image counts like one without a face: its pairs fail.
+    let mut failures = Vec::new();
+    let mut embedded: HashMap<&ImageKey, Embedded> = HashMap::new();
+    for (k, r) in keys.iter().zip(results) {
+        match r {
+            Ok(e) => drop(embedded.insert(k, e)),
+            Err(e) => failures.push((path(k).display().to_string(), e)),
+        }
+    }
 
     let failed_images = embedded.values().filter(|e| e.embedding.is_none()).count();
-    let score = |p: &Pair| match (&embedded[&p.a].embedding, &embedded[&p.b].embedding) {
+    let embedding = |k: &ImageKey| embedded.get(k).and_then(|e| e.embedding.as_ref());
+    let score = |p: &Pair| match (embedding(&p.a), embedding(&p.b)) {
         (Some(a), Some(b)) => Some(a.cosine(b)),
         _ => None,
     };
@@ -280,6 +206,7 @@ fn lfw(models: &Path, args: LfwArgs) -> CliResult {
         "errors": errors,
         "images": keys.len(),
         "images_without_face": failed_images,
+        "unreadable": unreadable(&failures),
         "tar_at_far_1e-3": tar(at(1e-3)),
         "tar_at_far_1e-4": tar(at(1e-4)),
         "far_thresholds": {"1e-3": at(1e-3), "1e-4": at(1e-4)},
@@ -296,19 +223,16 @@ fn lfw(models: &Path, args: LfwArgs) -> CliResult {
     if args.calibrate {
         out["calibration"] = calibrate(&keys, &embedded);
     }
-    if args.json {
-        println!("{out}");
-    } else {
-        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Report { out, json: args.json })
 }
 
 /// Thresholds at fixed false-match rates from every different-person pair of
 /// the embedded images, with the false non-match rate on every same-person pair.
 fn calibrate(keys: &[ImageKey], embedded: &HashMap<&ImageKey, Embedded>) -> Value {
-    let faces: Vec<(&str, &Embedding)> =
-        keys.iter().filter_map(|k| embedded[k].embedding.as_ref().map(|e| (k.0.as_str(), e))).collect();
+    let faces: Vec<(&str, &Embedding)> = keys
+        .iter()
+        .filter_map(|k| embedded.get(k).and_then(|e| e.embedding.as_ref()).map(|e| (k.0.as_str(), e)))
+        .collect();
     let mut impostors = Vec::new();
     let mut genuine = Vec::new();
     for i in 0..faces.len() {
@@ -332,218 +256,6 @@ fn calibrate(keys: &[ImageKey], embedded: &HashMap<&ImageKey, Embedded>) -> Valu
         })
         .collect();
     json!({"impostor_pairs": impostors.len(), "genuine_pairs": genuine.len(), "points": points})
-}
-
-struct Row {
-    path: String,
-    source: String,
-    /// None where the manifest gives no count ("many faces, no GT").
-    n_faces: Option<usize>,
-}
-
-fn read_manifest(dir: &Path) -> Result<Vec<Row>, String> {
-    let table = Table::read(&dir.join("manifest.csv"))?;
-    let (c_path, c_source, c_n) = (table.column("path")?, table.column("source")?, table.column("n_faces")?);
-    table
-        .rows
-        .iter()
-        .map(|r| {
-            let n = table.cell(r, c_n);
-            Ok(Row {
-                path: table.cell(r, c_path).to_string(),
-                source: table.cell(r, c_source).to_string(),
-                n_faces: if n.is_empty() { None } else { Some(n.parse().map_err(|_| format!("bad n_faces {n:?}"))?) },
-            })
-        })
-        .collect()
-}
-
-fn detection(models: &Path, args: DetectionArgs) -> CliResult {
-    let rows = read_manifest(&args.data)?;
-    let boxes_text = std::fs::read_to_string(args.data.join("boxes.json")).map_err(|e| format!("boxes.json: {e}"))?;
-    let boxes: Value = serde_json::from_str(&boxes_text).map_err(|e| format!("boxes.json: {e}"))?;
-    let engine = load_engine(models, EngineConfig::default())?;
-    // Candidates, so that what the face check removed can be reported too.
-    let results = par_map(&rows, |row| -> Result<(Vec<Face>, f64), String> {
-        let frame = read_frame(&engine, &args.data.join(&row.path))?;
-        let t = Instant::now();
-        let faces = engine.face_candidates(&frame).map_err(|e| e.to_string())?;
-        Ok((faces, t.elapsed().as_secs_f64() * 1e3))
-    });
-    let face_threshold = engine.config().detector.face_threshold;
-    #[derive(Default)]
-    struct Tally {
-        images: usize,
-        counted: usize,
-        gt_faces: usize,
-        matched: usize,
-        matched_before_face_check: usize,
-        rejected_by_face_check: usize,
-        count_exact: usize,
-        count_exact_before_face_check: usize,
-        false_positive_images: usize,
-        no_face_images: usize,
-        misses: Vec<Value>,
-    }
-    let mut per_source: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut times = Vec::new();
-    for (row, result) in rows.iter().zip(results) {
-        let (candidates, ms) = result?;
-        times.push(ms);
-        let (faces, rejected): (Vec<Face>, Vec<Face>) =
-            candidates.iter().partition(|f| f.face_probability >= face_threshold);
-        let tally = per_source.entry(row.source.clone()).or_default();
-        tally.rejected_by_face_check += rejected.len();
-        tally.images += 1;
-        if let Some(n) = row.n_faces {
-            tally.counted += 1;
-            if faces.len() == n {
-                tally.count_exact += 1;
-            }
-            if candidates.len() == n {
-                tally.count_exact_before_face_check += 1;
-            }
-        }
-        if row.n_faces == Some(0) {
-            tally.no_face_images += 1;
-            if !faces.is_empty() {
-                tally.false_positive_images += 1;
-                tally.misses.push(json!({"path": row.path, "false_positives": faces.len()}));
-            }
-        }
-        // Ground-truth boxes [x, y, w, h] where the folder has them.
-        let gt: Vec<Rect> = boxes
-            .get(&row.path)
-            .and_then(|v| v.get("boxes").or(Some(v)))
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|b| {
-                        let b: Vec<f32> = b.as_array()?.iter().filter_map(|x| x.as_f64().map(|x| x as f32)).collect();
-                        (b.len() == 4).then(|| Rect { x: b[0], y: b[1], w: b[2], h: b[3] })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        for g in gt.iter().filter(|g| g.w >= args.min_face) {
-            tally.gt_faces += 1;
-            if candidates.iter().any(|f| f.bbox.iou(g) >= 0.5) {
-                tally.matched_before_face_check += 1;
-            }
-            if faces.iter().any(|f| f.bbox.iou(g) >= 0.5) {
-                tally.matched += 1;
-            } else {
-                tally.misses.push(json!({"path": row.path, "missed_box": [g.x, g.y, g.w, g.h]}));
-            }
-        }
-    }
-    let sources: BTreeMap<String, Value> = per_source
-        .into_iter()
-        .map(|(source, t)| {
-            let recall = (t.gt_faces > 0).then(|| t.matched as f64 / t.gt_faces as f64);
-            (
-                source,
-                json!({
-                    "images": t.images,
-                    "gt_faces_min_size": t.gt_faces,
-                    "recall_iou50": recall,
-                    "recall_iou50_before_face_check":
-                        (t.gt_faces > 0).then(|| t.matched_before_face_check as f64 / t.gt_faces as f64),
-                    "rejected_by_face_check": t.rejected_by_face_check,
-                    "count_accuracy": (t.counted > 0).then(|| t.count_exact as f64 / t.counted as f64),
-                    "count_accuracy_before_face_check":
-                        (t.counted > 0).then(|| t.count_exact_before_face_check as f64 / t.counted as f64),
-                    "no_face_images": t.no_face_images,
-                    "false_positive_images": t.false_positive_images,
-                    "misses": t.misses,
-                }),
-            )
-        })
-        .collect();
-    let out = json!({
-        "min_face_px": args.min_face,
-        "score_threshold": engine.config().detector.score_threshold,
-        "face_threshold": face_threshold,
-        "sources": sources,
-        "median_detect_ms": round(median(times) as f32, 2),
-    });
-    if args.json {
-        println!("{out}");
-    } else {
-        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Every JPEG/PNG under `dir`, sorted.
-pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))? {
-            let path = entry.map_err(|e| e.to_string())?.path();
-            let ext = path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
-            if path.is_dir() {
-                stack.push(path);
-            } else if matches!(ext.as_deref(), Some("jpg" | "jpeg" | "png")) {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-fn quality(models: &Path, args: QualityArgs) -> CliResult {
-    let files = image_files(&args.images)?;
-    let engine = load_engine(models, EngineConfig::default())?;
-    let results =
-        par_map(&files, |p| read_frame(&engine, p).and_then(|f| engine.analyze(&f).map_err(|e| e.to_string())));
-    let mut measures: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    let mut failures: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut passed = 0;
-    let mut unreadable = Vec::new();
-    for (path, r) in files.iter().zip(&results) {
-        let a = match r {
-            Ok(a) => a,
-            Err(e) => {
-                unreadable.push(json!({"path": path.display().to_string(), "error": e}));
-                continue;
-            }
-        };
-        passed += a.quality.passed() as usize;
-        for reason in &a.quality.reasons {
-            *failures.entry(reason.code.as_str()).or_default() += 1;
-        }
-        if a.main.is_some() {
-            let m = &a.quality.measures;
-            for (name, v) in [
-                ("face_width", m.face_width),
-                ("brightness", m.brightness),
-                ("sharpness", m.sharpness),
-                ("abs_yaw", m.pose.yaw.abs()),
-                ("pitch", m.pose.pitch),
-                ("cut_off", m.cut_off),
-            ] {
-                measures.entry(name).or_default().push(v as f64);
-            }
-        }
-    }
-    let percentiles: BTreeMap<&str, Value> = measures
-        .into_iter()
-        .map(|(name, mut v)| {
-            v.sort_by(f64::total_cmp);
-            let at = |q: f64| round(v[(q * (v.len() - 1) as f64).round() as usize] as f32, 2);
-            (name, json!({"p1": at(0.01), "p5": at(0.05), "p50": at(0.5), "p95": at(0.95), "p99": at(0.99)}))
-        })
-        .collect();
-    let out = json!({"images": files.len(), "passed": passed, "failures": failures, "percentiles": percentiles, "unreadable": unreadable});
-    if args.json {
-        println!("{out}");
-    } else {
-        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

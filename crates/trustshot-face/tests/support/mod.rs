@@ -62,6 +62,17 @@ pub fn crop(frame: &Frame, x0: u32, y0: u32, w: u32, h: u32) -> Frame {
     Frame::from_rgb(w, h, rgb).unwrap()
 }
 
+/// `jpeg` with an APP1 segment holding `payload` inserted right after its
+/// start-of-image marker, where cameras put EXIF.
+pub fn with_app1(jpeg: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 /// Encodes as JPEG (quality 92).
 pub fn jpeg(frame: &Frame) -> Vec<u8> {
     let mut out = Vec::new();

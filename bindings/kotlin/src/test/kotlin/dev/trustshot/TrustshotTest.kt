@@ -75,6 +75,33 @@ class TrustshotTest {
     }
 
     @Test
+    fun twoHandlesLoseNothingAndACopiedBackStoreIsRefused(@TempDir dir: File) {
+        val key = StaticStoreKey(ByteArray(32).also { SecureRandom().nextBytes(it) })
+        val path = File(dir, "templates.bin")
+        val a = EnrollmentStore.open(path.path, key)
+        val b = EnrollmentStore.open(path.path, key)
+        a.enroll(verifier, "alice", listOf(sample("obama2.jpg")))
+        val withAlice = path.readBytes()
+        b.enroll(verifier, "bob", listOf(sample("biden.jpg")))
+        assertEquals(setOf("alice", "bob"), a.list().map { it.personId }.toSet())
+        a.deletePerson("alice")
+        b.enroll(verifier, "carol", listOf(sample("obama3.jpg")))
+        assertEquals(setOf("bob", "carol"), a.list().map { it.personId }.toSet())
+        val kept = a.generation()
+        assertEquals(4uL, kept)
+        // The copy with alice put back: both handles refuse it, and so does a
+        // fresh one told the generation the app kept.
+        path.writeBytes(withAlice)
+        assertFailsWith<StoreException.Rollback> { a.list() }
+        assertFailsWith<StoreException.Rollback> { b.enroll(verifier, "eve", listOf(sample("obama.jpg"))) }
+        EnrollmentStore.open(path.path, key).use { fresh ->
+            assertFailsWith<StoreException.Rollback> { fresh.expectGenerationAtLeast(kept) }
+        }
+        a.close()
+        b.close()
+    }
+
+    @Test
     fun aRejectedCaptureComesBackWithItsReasons() {
         val dark = cameraBuffer("obama.jpg", 0.25)
         val result = verifier.verify(dark, listOf(sample("obama3.jpg")))
