@@ -143,6 +143,12 @@ impl FaceEngine {
         self.detector.candidates(frame)
     }
 
+    /// Every candidate, searched also in tiles at a higher resolution (see
+    /// [`Detector::candidates_everywhere`]): for pixelating bystanders.
+    pub fn face_candidates_everywhere(&self, frame: &Frame) -> Result<Vec<Face>> {
+        self.detector.candidates_everywhere(frame)
+    }
+
     /// How open the eyes of one given face are (see [`crate::eyes`]).
     pub fn eye_openness(&self, frame: &Frame, face: &Face) -> Result<EyeOpenness> {
         let eyes = match self.eyes.get() {

@@ -171,6 +171,20 @@ pub fn bilinear(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
     out
 }
 
+/// The rectangle [x0, x0 + w) x [y0, y0 + h) of `frame`, which must lie inside it.
+pub fn crop(frame: &Frame, x0: u32, y0: u32, w: u32, h: u32) -> crate::Result<Frame> {
+    if w == 0 || h == 0 || x0 + w > frame.width() || y0 + h > frame.height() {
+        return Err(crate::FaceError::BufferGeometry("crop rectangle outside the frame"));
+    }
+    let row = frame.width() as usize * 3;
+    let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
+    for y in y0..y0 + h {
+        let start = y as usize * row + x0 as usize * 3;
+        rgb.extend_from_slice(&frame.rgb()[start..start + w as usize * 3]);
+    }
+    Frame::from_rgb(w, h, rgb)
+}
+
 /// Resizes to `width` x `height`. Shrinking by 2x or more first averages whole
 /// blocks of pixels (so fine texture does not alias into false edges), then
 /// finishes with a bilinear pass.

@@ -121,6 +121,7 @@ pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchRepo
     stages.push(face_check(model_dir, &engine, &frame, iterations)?);
     stages.push(eye_openness(&engine, &frame, iterations)?);
     stages.push(document_portrait(&engine, &frame, iterations)?);
+    stages.push(pixelate_large(&engine, &frame, iterations)?);
     if let Some(liveness) = &liveness {
         let face = *engine.analyze(&frame)?.faces.first().ok_or(BenchError::NoUsableFace)?;
         stages.push(timed("liveness_passive", iterations, || {
@@ -181,6 +182,17 @@ fn document_portrait(engine: &FaceEngine, frame: &Frame, iterations: usize) -> R
             Some(_) => Ok(()),
             None => Err(BenchError::NoUsableFace),
         }
+    })
+}
+
+/// Pixelating bystanders on the photo enlarged to 4000x3000, as a phone's
+/// main camera takes a doorstep: the whole-frame pass plus the tile search
+/// (crates/trustshot-face/src/detect.rs). At most 5 timed runs: it is slow.
+fn pixelate_large(engine: &FaceEngine, frame: &Frame, iterations: usize) -> Result<StageStats, BenchError> {
+    let large = trustshot_face::geometry::resize(frame, 4000, 3000);
+    timed("pixelate_faces_4000x3000", iterations.min(5), || {
+        crate::delivery::pixelate_faces(&large, engine)?;
+        Ok(())
     })
 }
 

@@ -38,9 +38,11 @@ impl Default for PhotoPrivacy {
 /// Pixelates each face box (grown by a quarter on every side) into blocks of
 /// a fifth of the face width: nothing of the face survives, the scene does.
 /// Every box the detector considered is blurred, also those its face check
-/// rejected: for privacy a blurred dog costs nothing, a missed bystander does.
+/// rejected: for privacy a blurred dog costs nothing, a missed bystander does;
+/// and a large photo is also searched in tiles at higher resolution, so that
+/// small faces far from the door are found (`FaceEngine::face_candidates_everywhere`).
 pub fn pixelate_faces(frame: &Frame, engine: &FaceEngine) -> Result<(Frame, usize), FaceError> {
-    let faces = engine.face_candidates(frame)?;
+    let faces = engine.face_candidates_everywhere(frame)?;
     let (w, h) = (frame.width() as i64, frame.height() as i64);
     let mut rgb = frame.rgb().to_vec();
     for face in &faces {
