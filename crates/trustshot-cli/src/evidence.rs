@@ -27,8 +27,12 @@ pub enum EvidenceCommand {
 
 #[derive(Args)]
 pub struct KeygenArgs {
+    /// Writes PREFIX.key and PREFIX.pub (the prefix is kept as given: keys.v1 -> keys.v1.key).
     #[arg(long)]
     out: PathBuf,
+    /// Replace existing key files (otherwise an existing key is never overwritten).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -72,6 +76,9 @@ pub struct SealArgs {
     confidential_address: bool,
     #[arg(long)]
     out: PathBuf,
+    /// Replace an existing package at --out (otherwise refused).
+    #[arg(long)]
+    force: bool,
     #[arg(long)]
     json: bool,
 }
@@ -159,13 +166,26 @@ fn write_atomically(path: &Path, data: &[u8], mode: u32) -> Result<(), Failure> 
     written.map_err(io)
 }
 
+/// `path` with `.suffix` appended (not replacing an extension it may have).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(format!(".{suffix}"));
+    PathBuf::from(name)
+}
+
+/// Refuses to replace `path` unless `force`.
+fn refuse_overwrite(path: &Path, force: bool) -> Result<(), Failure> {
+    if path.exists() && !force {
+        return Err(Failure::Other(format!("{} exists: not overwriting it (--force replaces it)", path.display())));
+    }
+    Ok(())
+}
+
 fn keygen(args: KeygenArgs) -> Result<ExitCode, Failure> {
-    let key_path = args.out.with_extension("key");
-    let pub_path = args.out.with_extension("pub");
+    let key_path = with_suffix(&args.out, "key");
+    let pub_path = with_suffix(&args.out, "pub");
     for p in [&key_path, &pub_path] {
-        if p.exists() {
-            return Err(Failure::Other(format!("{} exists: not overwriting a key", p.display())));
-        }
+        refuse_overwrite(p, args.force)?;
     }
     let pair = trustshot_evidence::keys::generate()?;
     write_atomically(&key_path, pair.private_pem.as_bytes(), 0o600)?;
@@ -183,7 +203,10 @@ fn keygen(args: KeygenArgs) -> Result<ExitCode, Failure> {
 }
 
 fn seal(models: &Path, args: SealArgs) -> Result<ExitCode, Failure> {
-    let kind = Kind::parse(&args.kind).ok_or_else(|| Failure::Other(format!("unknown kind {:?}", args.kind)))?;
+    refuse_overwrite(&args.out, args.force)?;
+    let kind = Kind::parse(&args.kind).ok_or_else(|| {
+        Failure::Other(format!("unknown kind {:?}", trustshot_evidence::error::excerpt(args.kind.as_bytes())))
+    })?;
     let recipients = args.recipients.iter().map(|p| public_key(p)).collect::<Result<Vec<_>, _>>()?;
     let signer = SoftwareSigner::from_pkcs8_pem(&read_text(&args.signer)?)?;
     let now =
@@ -244,14 +267,20 @@ fn open(args: OpenArgs) -> Result<ExitCode, Failure> {
     let identity = Identity::from_pkcs8_pem(&read_text(&args.key)?)?;
     let signer = public_key(&args.signer_pub)?;
     let parent = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let staging = parent.join(format!(".open-{}", std::process::id()));
+    remove_stale_staging(parent);
+    let staging = parent.join(format!("{STAGING_PREFIX}{}", std::process::id()));
     let io = |e: std::io::Error| Failure::Other(format!("{}: {e}", staging.display()));
-    std::fs::create_dir(&staging).map_err(io)?;
+    // Owner-only from the start: the decrypted photo lands here.
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700).create(&staging).map_err(io)?;
     let result = (|| -> Result<(), Failure> {
         let mut input = std::fs::File::open(&args.package)
             .map_err(|e| Failure::Other(format!("{}: {e}", args.package.display())))?;
         let photo_path = staging.join("photo.part");
-        let mut sink = std::io::BufWriter::new(std::fs::File::create(&photo_path).map_err(io)?);
+        let private_file = |path: &Path| {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+        };
+        let mut sink = std::io::BufWriter::new(private_file(&photo_path).map_err(io)?);
         let opened = trustshot_evidence::open(&mut input, &identity, &signer, &mut sink)?;
         drop(sink);
         match &opened.manifest.photo {
@@ -265,7 +294,9 @@ fn open(args: OpenArgs) -> Result<ExitCode, Failure> {
             }
             None => std::fs::remove_file(&photo_path).map_err(io)?,
         }
-        std::fs::write(staging.join("manifest.json"), opened.manifest.to_json()).map_err(io)?;
+        private_file(&staging.join("manifest.json"))
+            .and_then(|mut f| f.write_all(opened.manifest.to_json().as_bytes()))
+            .map_err(io)?;
         if args.out.exists() {
             std::fs::remove_dir(&args.out).map_err(io)?;
         }
@@ -280,6 +311,26 @@ fn open(args: OpenArgs) -> Result<ExitCode, Failure> {
         let _ = std::fs::remove_dir_all(&staging);
     }
     result.map(|_| ExitCode::SUCCESS)
+}
+
+/// Staging folders of `open`: `.open-<pid>` beside the output.
+const STAGING_PREFIX: &str = ".open-";
+
+/// Removes staging folders left by an `open` that was killed (its process is
+/// gone): they may hold a decrypted photo. Where there is no /proc to ask,
+/// nothing is removed.
+fn remove_stale_staging(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(STAGING_PREFIX)) else { continue };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn inspect(args: InspectArgs) -> Result<ExitCode, Failure> {

@@ -98,3 +98,59 @@ fn a_refused_photo_writes_no_package() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Issue 15: keys keep the prefix as given, nothing is overwritten without
+/// --force, an opened package is owner-only, and a killed `open`'s staging
+/// folder (a decrypted photo inside) is removed by the next run.
+#[test]
+fn nothing_is_overwritten_and_opened_evidence_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = workdir("overwrite");
+    assert!(trustshot(&["evidence", "keygen", "--out", "keys.v1"], &dir).status.success());
+    assert_eq!(names(&dir), vec!["keys.v1.key", "keys.v1.pub"]);
+    let before = std::fs::read(dir.join("keys.v1.key")).unwrap();
+    let again = trustshot(&["evidence", "keygen", "--out", "keys.v1"], &dir);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_eq!(std::fs::read(dir.join("keys.v1.key")).unwrap(), before, "an existing key was overwritten");
+    assert!(trustshot(&["evidence", "keygen", "--out", "keys.v1", "--force"], &dir).status.success());
+    assert_ne!(std::fs::read(dir.join("keys.v1.key")).unwrap(), before);
+
+    assert!(trustshot(&["evidence", "keygen", "--out", "dev"], &dir).status.success());
+    let seal = |id: &str, force: bool| {
+        let mut args =
+            vec!["evidence", "seal", "--recipient", "keys.v1.pub", "--signer", "dev.key", "--delivery-id", id];
+        args.extend(["--out", "p.age"]);
+        if force {
+            args.push("--force");
+        }
+        trustshot(&args, &dir)
+    };
+    assert!(seal("R-1", false).status.success());
+    let first = std::fs::read(dir.join("p.age")).unwrap();
+    let refused = seal("R-2", false);
+    assert!(!refused.status.success(), "an existing package was overwritten");
+    assert_eq!(std::fs::read(dir.join("p.age")).unwrap(), first);
+    assert!(seal("R-3", true).status.success());
+    assert_ne!(std::fs::read(dir.join("p.age")).unwrap(), first);
+    // A confidential address: the receipt may not carry the place either.
+    let args = ["evidence", "seal", "--recipient", "keys.v1.pub", "--signer", "dev.key", "--delivery-id", "R-4"];
+    let place = ["--confidential-address", "--lat", "52.5", "--lon", "13.4", "--out", "c.age"];
+    let confidential = trustshot(&[&args[..], &place[..]].concat(), &dir);
+    assert!(String::from_utf8_lossy(&confidential.stderr).contains("LocationNotAllowed"), "{confidential:?}");
+    assert!(!dir.join("c.age").exists());
+
+    // A staging folder of a killed open (no such process), holding a "decrypted photo".
+    let stale = dir.join(".open-4194300");
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("photo.part"), b"decrypted").unwrap();
+    let opened = trustshot(
+        &["evidence", "open", "--key", "keys.v1.key", "--signer-pub", "dev.pub", "--out", "opened", "p.age"],
+        &dir,
+    );
+    assert!(opened.status.success(), "{}", String::from_utf8_lossy(&opened.stderr));
+    assert!(!stale.exists(), "a stale staging folder was left behind");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.join("opened")), 0o700);
+    assert_eq!(mode(&dir.join("opened/manifest.json")), 0o600);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -148,11 +148,20 @@ fn decode_exact<const N: usize>(b64: &[u8]) -> Option<[u8; N]> {
     B64.decode(b64).ok()?.try_into().ok()
 }
 
+fn header_key(file_key: &[u8; 16]) -> ring::hmac::Key {
+    ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &hkdf::derive32(file_key, b"", b"header"))
+}
+
 /// The MAC of a header whose stanzas wrap `file_key`.
 pub fn header_mac(file_key: &[u8; 16], stanzas: &[Stanza]) -> [u8; 32] {
-    let key = hkdf::derive32(file_key, b"", b"header");
-    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key), &Header::mac_input(stanzas));
+    let tag = ring::hmac::sign(&header_key(file_key), &Header::mac_input(stanzas));
     tag.as_ref().try_into().expect("32 bytes")
+}
+
+/// Checks `header`'s MAC under `file_key` in constant time (ring's verify).
+pub fn verify_header_mac(file_key: &[u8; 16], header: &Header) -> Result<()> {
+    ring::hmac::verify(&header_key(file_key), &Header::mac_input(&header.stanzas), &header.mac)
+        .map_err(|_| EvidenceError::HeaderMac)
 }
 
 /// The 4-byte tag of a p256tag stanza: HKDF-Extract(salt = label,

@@ -160,6 +160,12 @@ pub fn sign1(payload: &[u8], signer: &dyn Signer) -> Result<Vec<u8>> {
             .map_err(|_| EvidenceError::SignatureEncoding("raw signature is not 64 bytes"))?,
         SignatureFormat::Der => der_to_raw(&raw)?,
     };
+    // A misconfigured platform keystore (another key under the alias, a wrong
+    // curve or hash) would otherwise produce evidence that fails only at the
+    // backend: check the signature once against the key the signer claims.
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, signer.public_key()?.sec1())
+        .verify(&to_be_signed(&protected, payload), &signature)
+        .map_err(|_| EvidenceError::Signer("the signature does not verify with the signer's public key".into()))?;
     Ok(cbor::encode(&Value::Tag(
         COSE_SIGN1_TAG,
         Box::new(Value::Array(vec![

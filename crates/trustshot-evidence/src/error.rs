@@ -11,6 +11,8 @@ pub enum EvidenceError {
     // --- sealing
     #[error("the delivery policy forbids a photo: {0}")]
     PhotoNotAllowed(&'static str),
+    #[error("the delivery policy forbids a location: the delivery address is confidential")]
+    LocationNotAllowed,
     #[error("at least one recipient is needed, at most {max}")]
     Recipients { max: usize },
     #[error("manifest is not valid: {0}")]
@@ -64,6 +66,7 @@ impl EvidenceError {
         match self {
             EvidenceError::Key(_) => "Key",
             EvidenceError::PhotoNotAllowed(_) => "PhotoNotAllowed",
+            EvidenceError::LocationNotAllowed => "LocationNotAllowed",
             EvidenceError::Recipients { .. } => "Recipients",
             EvidenceError::Manifest(_) => "Manifest",
             EvidenceError::Signer(_) => "Signer",

@@ -436,6 +436,17 @@ impl Policy {
         }
         Ok(())
     }
+
+    /// Refuses a location when the address is confidential: even rounded, a
+    /// place can reveal what the customer asked to keep secret (a shelter, a
+    /// gift recipient). An opted-out photo does not hide the place: a receipt
+    /// without a photo still proves where the parcel was left.
+    pub fn check_location(&self, location: Option<&Location>) -> Result<()> {
+        if self.confidential_address && location.is_some() {
+            return Err(EvidenceError::LocationNotAllowed);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -482,6 +493,11 @@ mod tests {
     #[test]
     fn policy_refuses_photos_only() {
         assert!(Policy::default().check_photo().is_ok());
+        let place = Location::rounded(52.5, 13.4, 100).unwrap();
+        let confidential = Policy { confidential_address: true, ..Policy::default() };
+        assert_eq!(confidential.check_location(Some(&place)), Err(EvidenceError::LocationNotAllowed));
+        assert!(confidential.check_location(None).is_ok());
+        assert!(Policy { photo_opt_out: true, ..Policy::default() }.check_location(Some(&place)).is_ok());
         assert!(matches!(
             Policy { photo_opt_out: true, ..Policy::default() }.check_photo(),
             Err(EvidenceError::PhotoNotAllowed(_))

@@ -120,6 +120,7 @@ pub fn seal_with(
     if photo.is_some() {
         policy.check_photo()?;
     }
+    policy.check_location(manifest.location.as_ref())?;
     if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS {
         return Err(EvidenceError::Recipients { max: MAX_RECIPIENTS });
     }
@@ -219,11 +220,7 @@ pub fn open(
     let mut reader = BufReader::new(input);
     let (header, _) = Header::read(&mut reader)?;
     let file_key = identity.unwrap(&header.stanzas)?;
-    let mac = age::header_mac(&file_key, &header.stanzas);
-    // Constant-time comparison: every byte is looked at.
-    if mac.iter().zip(&header.mac).fold(0u8, |acc, (a, b)| acc | (a ^ b)) != 0 {
-        return Err(EvidenceError::HeaderMac);
-    }
+    age::verify_header_mac(&file_key, &header)?;
     let mut stream = StreamReader::new(&file_key, reader)?;
 
     // The bundle prefix and COSE_Sign1 may span chunks: gather them first.

@@ -141,9 +141,34 @@ fn wrong_recipient_and_other_device_are_distinct_errors() {
     }
     let impostor =
         Impostor(DeterministicSigner { key: repeated(0x23), format: SignatureFormat::Raw }, public_of(&f.device));
-    let mut forged = Vec::new();
-    seal_with(manifest(), None, Policy::default(), &[public_of(&f.operator)], &impostor, &mut forged, &mut random())
-        .unwrap();
+    // The sealer checks its signer's signature once (issue 15): a keystore
+    // that signs with another key than it claims is refused at the phone.
+    let mut out = Vec::new();
+    let refused =
+        seal_with(manifest(), None, Policy::default(), &[public_of(&f.operator)], &impostor, &mut out, &mut random());
+    assert!(matches!(refused, Err(EvidenceError::Signer(_))), "{refused:?}");
+    // A package forged by hand that way is refused by the reader.
+    use trustshot_evidence::cbor::{encode, Value};
+    let kid = ring::digest::digest(&ring::digest::SHA256, &public_of(&f.device).compressed()).as_ref()[..8].to_vec();
+    let protected = encode(&Value::map(vec![(Value::Uint(1), Value::int(-7)), (Value::Uint(4), Value::Bytes(kid))]));
+    let payload = manifest().to_cbor().unwrap();
+    let to_be_signed = encode(&Value::Array(vec![
+        Value::text("Signature1"),
+        Value::Bytes(protected.clone()),
+        Value::Bytes(vec![]),
+        Value::Bytes(payload.clone()),
+    ]));
+    let signature = trustshot_evidence::Signer::sign(&impostor.0, &to_be_signed).unwrap();
+    let sign1 = encode(&Value::Tag(
+        18,
+        Box::new(Value::Array(vec![
+            Value::Bytes(protected),
+            Value::Map(vec![]),
+            Value::Bytes(payload),
+            Value::Bytes(signature),
+        ])),
+    ));
+    let forged = seal_sign1(&sign1, &f.operator, &mut random());
     assert_eq!(open_with(&f, &forged).unwrap_err(), EvidenceError::BadSignature);
 }
 

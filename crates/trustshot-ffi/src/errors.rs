@@ -154,6 +154,9 @@ pub enum EvidenceError {
     Key { detail: String },
     #[error("{detail}")]
     PhotoNotAllowed { detail: String },
+    /// The address is confidential: the request must carry no location.
+    #[error("{detail}")]
+    LocationNotAllowed { detail: String },
     #[error("{detail}")]
     InvalidRequest { detail: String },
     #[error("{detail}")]
@@ -195,6 +198,7 @@ impl From<CoreEvidence> for EvidenceError {
         match e {
             CoreEvidence::Key(_) => EvidenceError::Key { detail },
             CoreEvidence::PhotoNotAllowed(_) => EvidenceError::PhotoNotAllowed { detail },
+            CoreEvidence::LocationNotAllowed => EvidenceError::LocationNotAllowed { detail },
             CoreEvidence::Recipients { .. } | CoreEvidence::Manifest(_) => EvidenceError::InvalidRequest { detail },
             CoreEvidence::Signer(_) | CoreEvidence::SignatureEncoding(_) => EvidenceError::Signer { detail },
             CoreEvidence::Random | CoreEvidence::Io(_) => EvidenceError::Io { detail },

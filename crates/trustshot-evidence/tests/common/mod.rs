@@ -101,19 +101,35 @@ pub fn seal_raw(
     device: &p256::SecretKey,
     random: &mut FixedRandom,
 ) -> Vec<u8> {
+    let signer = DeterministicSigner { key: device.clone(), format: SignatureFormat::Raw };
+    let signed = trustshot_evidence::cose::sign1(manifest_cbor, &signer).unwrap();
+    seal_bundle(&signed, photo, version, recipient, random)
+}
+
+/// A package for `recipient` whose bundle carries the COSE_Sign1 `sign1`
+/// exactly as given (version 1, no photo).
+pub fn seal_sign1(sign1: &[u8], recipient: &p256::SecretKey, random: &mut FixedRandom) -> Vec<u8> {
+    seal_bundle(sign1, b"", 1, recipient, random)
+}
+
+fn seal_bundle(
+    signed: &[u8],
+    photo: &[u8],
+    version: u8,
+    recipient: &p256::SecretKey,
+    random: &mut FixedRandom,
+) -> Vec<u8> {
     use trustshot_evidence::age::{self, Header, StreamWriter};
     let file_key = random.file_key().unwrap();
     let stanzas = vec![age::wrap_p256tag(random, &public_of(recipient), &file_key).unwrap()];
     let header = Header { mac: age::header_mac(&file_key, &stanzas), stanzas };
     let mut out = header.encode();
-    let signer = DeterministicSigner { key: device.clone(), format: SignatureFormat::Raw };
-    let signed = trustshot_evidence::cose::sign1(manifest_cbor, &signer).unwrap();
     let nonce = random.payload_nonce().unwrap();
     let mut stream = StreamWriter::new(&file_key, &nonce, &mut out).unwrap();
     stream.write_all(trustshot_evidence::package::BUNDLE_MAGIC).unwrap();
     stream.write_all(&[version]).unwrap();
     stream.write_all(&(signed.len() as u32).to_be_bytes()).unwrap();
-    stream.write_all(&signed).unwrap();
+    stream.write_all(signed).unwrap();
     stream.write_all(photo).unwrap();
     stream.finish().unwrap();
     out
