@@ -31,25 +31,71 @@ use tract_core::prelude::Tensor;
 /// portrait 16:9 and 4:3 frames, squares, and a small square for crops. Input
 /// `[1, 3, height, width]`, or `[1, 3, width, height]` for the transposed plans.
 pub const YUNET_SPECS: [ModelSpec; 8] = [
-    yunet("yunet_2023mar_256x256.nnef.tar", &[1, 3, 256, 256]),
-    yunet("yunet_2023mar_384x384.nnef.tar", &[1, 3, 384, 384]),
-    yunet("yunet_2023mar_512x512.nnef.tar", &[1, 3, 512, 512]),
-    yunet("yunet_2023mar_640x640.nnef.tar", &[1, 3, 640, 640]),
-    yunet("yunet_2023mar_640x480.nnef.tar", &[1, 3, 480, 640]),
-    yunet_transposed("yunet_2023mar_480x640.nnef.tar", &[1, 3, 480, 640]),
-    yunet("yunet_2023mar_640x384.nnef.tar", &[1, 3, 384, 640]),
-    yunet_transposed("yunet_2023mar_384x640.nnef.tar", &[1, 3, 384, 640]),
+    yunet(
+        "yunet_2023mar_256x256.nnef.tar",
+        "8febb0f831bb8645929e4a420284d5cf088c90731689b18af2103d36513c2a67",
+        &[1, 3, 256, 256],
+    ),
+    yunet(
+        "yunet_2023mar_384x384.nnef.tar",
+        "215a4a1b7a7bd4930acba2459b15f7993429b78548adc21cc7a2e87addd98469",
+        &[1, 3, 384, 384],
+    ),
+    yunet(
+        "yunet_2023mar_512x512.nnef.tar",
+        "95ff1f5e3df0cd3f3414c0e81e4a09c34e1d765adb469b4c342c9051d1c6536d",
+        &[1, 3, 512, 512],
+    ),
+    yunet(
+        "yunet_2023mar_640x640.nnef.tar",
+        "477dbde4bce5af4bfb2a0ef4d68777827de531bddd6a34cbf804544a4e168047",
+        &[1, 3, 640, 640],
+    ),
+    yunet(
+        "yunet_2023mar_640x480.nnef.tar",
+        "92fd238b847f2e85d82e84055a7d280bafd947cef06593fcda0a560d658d77cf",
+        &[1, 3, 480, 640],
+    ),
+    yunet_transposed(
+        "yunet_2023mar_480x640.nnef.tar",
+        "16fdb097f87ae6c0fb98ac0a54a6e21b57b444b02dd13f7ffb11868dd1e02018",
+        &[1, 3, 480, 640],
+    ),
+    yunet(
+        "yunet_2023mar_640x384.nnef.tar",
+        "c4e8c15cc9b755142f76ec6b207085ee7b6be30197cb5f3e20468fef31f9f198",
+        &[1, 3, 384, 640],
+    ),
+    yunet_transposed(
+        "yunet_2023mar_384x640.nnef.tar",
+        "50a9eb949e64ad6b711230f3bfe62010c81d6d612f41d81a80ee27b7f7b310a0",
+        &[1, 3, 384, 640],
+    ),
 ];
 
 /// The network with height and width swapped (models/build.py `transpose_hw`).
 const YUNET_TRANSPOSED_ONNX: &str = "yunet_2023mar_t.onnx";
 
-const fn yunet(nnef: &'static str, input_shape: &'static [usize]) -> ModelSpec {
-    ModelSpec { id: "yunet-2023mar", onnx: "yunet_2023mar.onnx", nnef, input_shape, channels: Channels::Bgr }
+const fn yunet(nnef: &'static str, nnef_sha256: &'static str, input_shape: &'static [usize]) -> ModelSpec {
+    ModelSpec {
+        id: "yunet-2023mar",
+        onnx: "yunet_2023mar.onnx",
+        nnef,
+        nnef_sha256,
+        input_shape,
+        channels: Channels::Bgr,
+    }
 }
 
-const fn yunet_transposed(nnef: &'static str, input_shape: &'static [usize]) -> ModelSpec {
-    ModelSpec { id: "yunet-2023mar", onnx: YUNET_TRANSPOSED_ONNX, nnef, input_shape, channels: Channels::Bgr }
+const fn yunet_transposed(nnef: &'static str, nnef_sha256: &'static str, input_shape: &'static [usize]) -> ModelSpec {
+    ModelSpec {
+        id: "yunet-2023mar",
+        onnx: YUNET_TRANSPOSED_ONNX,
+        nnef,
+        nnef_sha256,
+        input_shape,
+        channels: Channels::Bgr,
+    }
 }
 
 fn is_transposed(spec: &ModelSpec) -> bool {

@@ -35,6 +35,8 @@ pub enum FaceError {
     Rotation(u32),
     #[error("model file missing: {0}")]
     ModelMissing(String),
+    #[error("model file {file} ({model}) is not the pinned one: its SHA-256 differs from models/*.toml; refused")]
+    ModelMismatch { model: &'static str, file: &'static str },
     #[error("model {model} could not be loaded: {detail}")]
     ModelLoad { model: &'static str, detail: String },
     #[error("inference failed in {model}: {detail}")]
@@ -60,6 +62,7 @@ impl FaceError {
             FaceError::BufferGeometry(_) => "buffer_geometry",
             FaceError::Rotation(_) => "rotation",
             FaceError::ModelMissing(_) => "model_missing",
+            FaceError::ModelMismatch { .. } => "model_mismatch",
             FaceError::ModelLoad { .. } => "model_load",
             FaceError::Inference { .. } => "inference",
             FaceError::NoReference => "no_reference",

@@ -24,6 +24,7 @@ pub const IRIS_SPEC: ModelSpec = ModelSpec {
     id: "mediapipe-iris",
     onnx: "iris.onnx",
     nnef: "iris.nnef.tar",
+    nnef_sha256: "217dbb7e3fe94e0e871eafe045b2990dd7d2826b804e0fefd131edbf048a4f74",
     input_shape: &[1, 3, 64, 64],
     channels: Channels::Rgb,
 };

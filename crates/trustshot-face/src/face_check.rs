@@ -22,6 +22,7 @@ pub const ONET_SPEC: ModelSpec = ModelSpec {
     id: "mtcnn-onet",
     onnx: "onet.onnx",
     nnef: "onet.nnef.tar",
+    nnef_sha256: "38966b70914cc53e74f2535559dacf2c911865dcc1cc90d7d196979e3ce7eb24",
     input_shape: &[1, 3, 48, 48],
     channels: Channels::Rgb,
 };

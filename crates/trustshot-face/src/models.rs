@@ -23,6 +23,9 @@ pub struct ModelSpec {
     pub onnx: &'static str,
     /// The NNEF archive the SDK loads (in the model directory).
     pub nnef: &'static str,
+    /// SHA-256 of that archive, as pinned in `models/<model>.toml` (`[nnef]`):
+    /// a file with another digest is refused at load (a swapped model).
+    pub nnef_sha256: &'static str,
     /// The input shape the plan is fixed to.
     pub input_shape: &'static [usize],
     /// The channel order the network was trained on.
@@ -71,7 +74,12 @@ impl Model {
     }
 
     /// Loads an NNEF archive from memory (for apps that ship models as assets).
+    /// Its SHA-256 must be the pinned one ([`ModelSpec::nnef_sha256`]).
     pub fn from_bytes(spec: &ModelSpec, bytes: &[u8]) -> Result<Model> {
+        let sha256 = hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+        if sha256 != spec.nnef_sha256 {
+            return Err(FaceError::ModelMismatch { model: spec.id, file: spec.nnef });
+        }
         let load_err = |e: TractError| FaceError::ModelLoad { model: spec.id, detail: format!("{e:#}") };
         let model = tract_nnef::nnef().model_for_read(&mut &*bytes).map_err(load_err)?;
         let input = model.input_fact(0).map_err(load_err)?.shape.as_concrete().map(|s| s.to_vec());
@@ -82,7 +90,7 @@ impl Model {
             });
         }
         let plan = model.into_optimized().and_then(|m| m.into_runnable()).map_err(load_err)?;
-        Ok(Model { spec: *spec, sha256: hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref()), plan })
+        Ok(Model { spec: *spec, sha256, plan })
     }
 
     pub fn spec(&self) -> &ModelSpec {

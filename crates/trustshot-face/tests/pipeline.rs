@@ -385,3 +385,42 @@ fn the_eye_model_is_loaded_on_first_use_and_its_absence_is_a_typed_error() {
     assert!([open.image_left, open.image_right].iter().all(|o| (0.1..0.5).contains(o)), "{open:?}");
     assert!(engine().models().iter().any(|m| m.id == "mediapipe-iris"));
 }
+
+/// Issue 15: a model file other than the pinned one is refused at load, with
+/// a typed error naming it (here the embedder's file replaced by another real
+/// network, as a swapped or tampered file would be); and every pin in the
+/// specs is the one models/*.toml records.
+#[test]
+fn a_swapped_model_file_is_refused_and_the_pins_match_the_manifests() {
+    let dir = std::env::temp_dir().join(format!("trustshot-swapped-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for spec in trustshot_face::model_specs() {
+        std::os::unix::fs::symlink(model_dir().join(spec.nnef), dir.join(spec.nnef)).unwrap();
+    }
+    let sface = trustshot_face::embed::SFACE_SPEC.nnef;
+    std::fs::remove_file(dir.join(sface)).unwrap();
+    std::fs::copy(model_dir().join(trustshot_face::face_check::ONET_SPEC.nnef), dir.join(sface)).unwrap();
+    match trustshot_face::FaceEngine::load(&dir, trustshot_face::EngineConfig::default()) {
+        Err(FaceError::ModelMismatch { model, file }) => assert_eq!((model, file), ("sface-2021dec", sface)),
+        Err(other) => panic!("expected ModelMismatch, got {other}"),
+        Ok(_) => panic!("a swapped embedder was loaded"),
+    }
+    // One byte appended is refused the same way.
+    let mut bytes = std::fs::read(model_dir().join(sface)).unwrap();
+    bytes.push(0);
+    let err = trustshot_face::models::Model::from_bytes(&trustshot_face::embed::SFACE_SPEC, &bytes).unwrap_err();
+    assert!(matches!(err, FaceError::ModelMismatch { .. }), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let manifests: String = std::fs::read_dir(workspace().join("models"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    for spec in trustshot_face::model_specs() {
+        let line = format!("\"{}\" = \"{}\"", spec.nnef, spec.nnef_sha256);
+        assert!(manifests.contains(&line), "{} is not pinned as {} in models/*.toml", spec.nnef, spec.nnef_sha256);
+    }
+}

@@ -46,7 +46,9 @@ impl From<CoreFace> for FaceError {
             | CoreFace::BufferGeometry(_)
             | CoreFace::Rotation(_) => FaceError::InvalidImage { detail },
             CoreFace::ModelMissing(_) => FaceError::ModelMissing { detail },
-            CoreFace::ModelLoad { .. } | CoreFace::Inference { .. } => FaceError::ModelFailed { detail },
+            CoreFace::ModelLoad { .. } | CoreFace::ModelMismatch { .. } | CoreFace::Inference { .. } => {
+                FaceError::ModelFailed { detail }
+            }
             CoreFace::NoReference => FaceError::NoReference { detail },
             CoreFace::Config(_) => FaceError::InvalidArgument { detail },
         }

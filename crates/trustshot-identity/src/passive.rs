@@ -26,6 +26,7 @@ pub const MINIFASNET_V1SE: ModelSpec = ModelSpec {
     id: "minifasnet-v1se-4.0",
     onnx: "minifasnet_v1se_4.0.onnx",
     nnef: "minifasnet_v1se_4.0.nnef.tar",
+    nnef_sha256: "3db44110fcc03556c0f2c9895a46b0a5860342e55316d723180266eb1f9341b9",
     input_shape: &[1, 3, 80, 80],
     channels: Channels::Bgr,
 };
@@ -266,6 +267,13 @@ pub fn glare_share(crop: &Frame) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_liveness_model_pin_is_the_manifests() {
+        let manifest = include_str!("../../../models/minifasnet_v1se.toml");
+        let line = format!("\"{}\" = \"{}\"", MINIFASNET_V1SE.nnef, MINIFASNET_V1SE.nnef_sha256);
+        assert!(manifest.contains(&line), "models/minifasnet_v1se.toml does not pin {line}");
+    }
 
     #[test]
     fn fft_matches_a_direct_dft() {
