@@ -153,27 +153,85 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Frame> {
         _ => return Err(FaceError::UnsupportedFormat),
     };
     let decode_err = |e: image::ImageError| FaceError::Decode(e.to_string());
-    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(decode_err)?;
-    limits.check(width, height)?;
-    if format == ImageFormat::Jpeg {
-        // The decoder would fill missing or damaged blocks with grey or garbage: refuse instead.
-        crate::jpeg_check::check_complete(bytes).map_err(FaceError::CorruptJpeg)?;
-    }
-
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut image_limits = image::Limits::default();
-    image_limits.max_image_width = Some(limits.max_side);
-    image_limits.max_image_height = Some(limits.max_side);
-    // 16-bit RGBA is the widest layout a PNG decodes to.
-    image_limits.max_alloc = Some(limits.max_pixels * 8 + (1 << 20));
-    reader.limits(image_limits);
-    let mut decoder = reader.into_decoder().map_err(decode_err)?;
-    let orientation = decoder.orientation().map_err(decode_err)?;
-    let mut image = image::DynamicImage::from_decoder(decoder).map_err(decode_err)?;
+    let (mut image, orientation) = match format {
+        ImageFormat::Png => decode_png(bytes, limits)?,
+        _ => {
+            let (width, height) =
+                ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(decode_err)?;
+            limits.check(width, height)?;
+            // The decoder would fill missing or damaged blocks with grey or garbage: refuse instead.
+            crate::jpeg_check::check_complete(bytes).map_err(FaceError::CorruptJpeg)?;
+            let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+            let mut image_limits = image::Limits::default();
+            image_limits.max_image_width = Some(limits.max_side);
+            image_limits.max_image_height = Some(limits.max_side);
+            // JPEG decodes to 8-bit RGB at most.
+            image_limits.max_alloc = Some(limits.max_pixels * 3 + (1 << 20));
+            reader.limits(image_limits);
+            let mut decoder = reader.into_decoder().map_err(decode_err)?;
+            let orientation = decoder.orientation().map_err(decode_err)?;
+            (image::DynamicImage::from_decoder(decoder).map_err(decode_err)?, orientation)
+        }
+    };
     image.apply_orientation(orientation);
     let rgb = image.into_rgb8();
     let (width, height) = rgb.dimensions();
     Frame::from_rgb(width, height, rgb.into_raw())
+}
+
+/// PNG through the png crate: palette and 16-bit samples become 8-bit while
+/// decoding, and the 8-bit buffer is compacted to RGB in place (alpha
+/// dropped, as the JPEG path has none), so a picture costs at most 4 bytes per
+/// pixel (RGBA) at its peak, 5 for grey with alpha; through image a 16-bit
+/// RGBA PNG took 8 bytes per pixel plus the 3 of its RGB copy.
+fn decode_png(bytes: &[u8], limits: &Limits) -> Result<(image::DynamicImage, image::metadata::Orientation)> {
+    let png_err = |e: png::DecodingError| FaceError::Decode(format!("PNG: {e}"));
+    let budget = (limits.max_pixels as usize).saturating_mul(4).saturating_add(1 << 20);
+    let mut decoder = png::Decoder::new_with_limits(Cursor::new(bytes), png::Limits { bytes: budget });
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(png_err)?;
+    let (width, height) = reader.info().size();
+    limits.check(width, height)?;
+    let orientation = reader
+        .info()
+        .exif_metadata
+        .as_deref()
+        .and_then(image::metadata::Orientation::from_exif_chunk)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let size = reader.output_buffer_size().ok_or(FaceError::Decode("PNG: image size overflows".into()))?;
+    let mut buf = vec![0u8; size];
+    let info = reader.next_frame(&mut buf).map_err(png_err)?;
+    let (w, h) = (info.width as usize, info.height as usize);
+    let channels = match info.color_type {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => return Err(FaceError::Decode("PNG: palette was not expanded".into())),
+    };
+    if info.bit_depth != png::BitDepth::Eight || info.line_size < w * channels || buf.len() < info.line_size * h {
+        return Err(FaceError::Decode("PNG: unexpected output layout".into()));
+    }
+    let rgb = if channels >= 3 {
+        // In place: write position <= read position, so nothing unread is overwritten.
+        for y in 0..h {
+            for x in 0..w {
+                let (src, dst) = (y * info.line_size + x * channels, (y * w + x) * 3);
+                buf.copy_within(src..src + 3, dst);
+            }
+        }
+        buf.truncate(w * h * 3);
+        buf
+    } else {
+        let mut rgb = Vec::with_capacity(w * h * 3);
+        for y in 0..h {
+            let row = &buf[y * info.line_size..y * info.line_size + w * channels];
+            rgb.extend(row.chunks_exact(channels).flat_map(|p| [p[0]; 3]));
+        }
+        rgb
+    };
+    let image = image::RgbImage::from_raw(width, height, rgb).ok_or(FaceError::Decode("PNG: size mismatch".into()))?;
+    Ok((image::DynamicImage::ImageRgb8(image), orientation))
 }
 
 /// Pixel layouts of raw camera buffers.
@@ -246,32 +304,43 @@ struct Plane {
 }
 
 impl CameraBuffer<'_> {
-    /// The planes of this layout, in memory order.
+    /// The planes of this layout, in memory order. Every size is computed
+    /// with checked arithmetic: on a 32-bit phone a stated stride times height
+    /// can exceed `usize`, which must be an error, never a wrapped length.
     fn planes(&self) -> Result<Vec<Plane>> {
         let (w, h, stride) = (self.width as usize, self.height as usize, self.row_stride as usize);
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let overflow = || FaceError::BufferGeometry("buffer size overflows the address space");
+        let mul = |a: usize, b: usize| a.checked_mul(b).ok_or_else(overflow);
         let bpp = match self.format {
             PixelFormat::Rgb888 => 3,
             PixelFormat::Rgba8888 | PixelFormat::Bgra8888 => 4,
             PixelFormat::Nv21 | PixelFormat::Nv12 | PixelFormat::I420 => 1,
         };
-        if stride < w * bpp {
+        let row_bytes = mul(w, bpp)?;
+        if stride < row_bytes {
             return Err(FaceError::BufferGeometry("row stride is smaller than one row of pixels"));
         }
-        let luma = Plane { offset: 0, stride, rows: h, row_bytes: w * bpp };
-        Ok(match self.format {
+        let luma_bytes = mul(stride, h)?;
+        let luma = Plane { offset: 0, stride, rows: h, row_bytes };
+        let planes = match self.format {
             PixelFormat::Rgb888 | PixelFormat::Rgba8888 | PixelFormat::Bgra8888 => vec![luma],
             PixelFormat::Nv21 | PixelFormat::Nv12 => {
-                let chroma = Plane { offset: stride * h, stride, rows: ch, row_bytes: cw * 2 };
+                let chroma = Plane { offset: luma_bytes, stride, rows: ch, row_bytes: mul(cw, 2)? };
                 vec![luma, chroma]
             }
             PixelFormat::I420 => {
                 let cstride = stride.div_ceil(2);
-                let u = Plane { offset: stride * h, stride: cstride, rows: ch, row_bytes: cw };
-                let v = Plane { offset: stride * h + cstride * ch, stride: cstride, rows: ch, row_bytes: cw };
+                let v_offset = luma_bytes.checked_add(mul(cstride, ch)?).ok_or_else(overflow)?;
+                let u = Plane { offset: luma_bytes, stride: cstride, rows: ch, row_bytes: cw };
+                let v = Plane { offset: v_offset, stride: cstride, rows: ch, row_bytes: cw };
                 vec![luma, u, v]
             }
-        })
+        };
+        // The end of the last plane (checked once here; to_frame adds no more).
+        let last = planes.last().expect("every layout has a plane");
+        mul(last.stride, last.rows)?.checked_add(last.offset).ok_or_else(overflow)?;
+        Ok(planes)
     }
 
     /// Converts to an upright RGB [`Frame`], checking the buffer length against the
@@ -463,6 +532,15 @@ mod tests {
         assert!(matches!(cam(50000, 50000, 200000, 16).to_frame(&limits), Err(FaceError::ImageTooLarge { .. })));
         assert!(matches!(cam(1, 1, 4, 4).to_frame(&limits), Err(FaceError::ImageTooSmall { .. })));
         assert!(matches!(Rotation::from_degrees(45), Err(FaceError::Rotation(45))));
+        // A stride near u32::MAX: stride x height overflows a 32-bit usize
+        // (BufferGeometry there); on 64 bits the length check refuses it.
+        for format in [PixelFormat::Rgba8888, PixelFormat::Nv21, PixelFormat::I420] {
+            let huge = CameraBuffer { format, ..cam(4096, 4096, u32::MAX - 1, 64) };
+            assert!(
+                matches!(huge.to_frame(&limits), Err(FaceError::BufferGeometry(_) | FaceError::BufferLength { .. })),
+                "{format:?}"
+            );
+        }
     }
 
     #[test]

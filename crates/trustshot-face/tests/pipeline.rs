@@ -424,3 +424,52 @@ fn a_swapped_model_file_is_refused_and_the_pins_match_the_manifests() {
         assert!(manifests.contains(&line), "{} is not pinned as {} in models/*.toml", spec.nnef, spec.nnef_sha256);
     }
 }
+
+/// Issue 15: PNGs of every sample layout decode to the same 8-bit RGB
+/// pixels (16-bit samples reduced while decoding, alpha dropped, grey
+/// expanded); the CLI's peak memory on a large 16-bit RGBA PNG is in
+/// models/README.md ("PNG decoding").
+#[test]
+fn png_layouts_decode_to_the_same_rgb() {
+    use image::{ImageBuffer, Luma, LumaA, Rgb, Rgba};
+    let photo = sample("obama2.jpg");
+    let (w, h) = (photo.width(), photo.height());
+    let px = |x: u32, y: u32| photo.pixel(x, y);
+    let encode = |write: &dyn Fn(&mut Vec<u8>)| {
+        let mut out = Vec::new();
+        write(&mut out);
+        out
+    };
+    let png = |out: &mut Vec<u8>, buf: &[u8], color: image::ExtendedColorType| {
+        image::codecs::png::PngEncoder::new(out).write_image(buf, w, h, color).unwrap()
+    };
+    let rgba16: ImageBuffer<Rgba<u16>, Vec<u16>> = ImageBuffer::from_fn(w, h, |x, y| {
+        Rgba([px(x, y)[0] as u16 * 257, px(x, y)[1] as u16 * 257, px(x, y)[2] as u16 * 257, 40000])
+    });
+    let rgb16: ImageBuffer<Rgb<u16>, Vec<u16>> = ImageBuffer::from_fn(w, h, |x, y| {
+        Rgb([px(x, y)[0] as u16 * 257, px(x, y)[1] as u16 * 257, px(x, y)[2] as u16 * 257])
+    });
+    let rgba8: ImageBuffer<Rgba<u8>, Vec<u8>> =
+        ImageBuffer::from_fn(w, h, |x, y| Rgba([px(x, y)[0], px(x, y)[1], px(x, y)[2], 7]));
+    let bytes16 = |v: &[u16]| v.iter().flat_map(|s| s.to_ne_bytes()).collect::<Vec<u8>>();
+    for (name, file) in [
+        ("rgba16", encode(&|o| png(o, &bytes16(rgba16.as_raw()), image::ExtendedColorType::Rgba16))),
+        ("rgb16", encode(&|o| png(o, &bytes16(rgb16.as_raw()), image::ExtendedColorType::Rgb16))),
+        ("rgba8", encode(&|o| png(o, rgba8.as_raw(), image::ExtendedColorType::Rgba8))),
+        ("rgb8", encode(&|o| png(o, photo.rgb(), image::ExtendedColorType::Rgb8))),
+    ] {
+        assert_eq!(engine().decode(&file).unwrap(), photo, "{name}");
+    }
+    let grey: ImageBuffer<Luma<u16>, Vec<u16>> = ImageBuffer::from_fn(w, h, |x, y| Luma([px(x, y)[1] as u16 * 257]));
+    let grey_alpha: ImageBuffer<LumaA<u8>, Vec<u8>> = ImageBuffer::from_fn(w, h, |x, y| LumaA([px(x, y)[1], 3]));
+    let expected: Vec<u8> = photo.rgb().chunks_exact(3).flat_map(|p| [p[1]; 3]).collect();
+    for (name, file) in [
+        ("grey16", encode(&|o| png(o, &bytes16(grey.as_raw()), image::ExtendedColorType::L16))),
+        ("grey_alpha8", encode(&|o| png(o, grey_alpha.as_raw(), image::ExtendedColorType::La8))),
+    ] {
+        assert_eq!(engine().decode(&file).unwrap().rgb(), &expected[..], "{name}");
+    }
+    // A PNG cut short is a typed error.
+    let whole = encode(&|o| png(o, photo.rgb(), image::ExtendedColorType::Rgb8));
+    assert!(matches!(engine().decode(&whole[..whole.len() / 2]), Err(FaceError::Decode(_))));
+}
