@@ -111,6 +111,11 @@ fn every_evaluation_lists_unreadable_files_and_goes_on() {
         let live = trustshot(&["eval", "liveness", "--manifest", s(&manifest), "--root", s(&dir)]);
         assert_eq!(codes(&live), expected);
         assert_eq!(live["bona_fide"]["frames"], 2);
+        // Per subject (no subject column here: one unnamed subject) and per window.
+        assert_eq!(live["by_subject"][""]["live"]["frames"], 2);
+        let windows = trustshot(&["eval", "liveness", "--manifest", s(&manifest), "--root", s(&dir), "--window", "2"]);
+        assert_eq!(windows["windows"]["window_frames"], 2);
+        assert_eq!(windows["windows"]["bona_fide_windows"], 1, "{}", windows["windows"]);
     } else {
         eprintln!("SKIPPED: eval liveness (no liveness model installed; models/README.md, Liveness)");
     }

@@ -49,6 +49,20 @@ pub struct Fusion {
 pub const FUSION: Fusion =
     Fusion { bias: 3.1766, w_model_logit: 1.5835, w_high_freq: 14.5769, w_glare: -15.6826, threshold: 0.4519 };
 
+/// The passive score of a capture session from its frames' fused scores: the
+/// median, so that a few frames a replay gets right (or a blink gets wrong)
+/// do not decide a session. None for no frames. Used by `eval liveness`
+/// (`windows`); issue 13 still has to make challenge sessions judge by it.
+pub fn session_score(frame_scores: &[f32]) -> Option<f32> {
+    let mut s: Vec<f32> = frame_scores.iter().copied().filter(|v| v.is_finite()).collect();
+    if s.is_empty() {
+        return None;
+    }
+    s.sort_by(f32::total_cmp);
+    let mid = s.len() / 2;
+    Some(if s.len() % 2 == 1 { s[mid] } else { (s[mid - 1] + s[mid]) / 2.0 })
+}
+
 /// The measured cues of one face.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Cues {
@@ -267,6 +281,14 @@ pub fn glare_share(crop: &Frame) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_session_score_is_the_median_of_finite_scores() {
+        assert_eq!(session_score(&[]), None);
+        assert_eq!(session_score(&[0.9, 0.1, 0.2]), Some(0.2));
+        assert_eq!(session_score(&[0.9, 0.1, 0.2, 0.4]), Some(0.3));
+        assert_eq!(session_score(&[f32::NAN, 0.7]), Some(0.7));
+    }
 
     #[test]
     fn the_liveness_model_pin_is_the_manifests() {

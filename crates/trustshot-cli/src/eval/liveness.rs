@@ -1,6 +1,8 @@
 //! `trustshot eval liveness`: passive liveness APCER per attack type and
 //! BPCER on a labelled manifest, at the shipped threshold and at the one that
-//! refuses 5% of the bona fide frames.
+//! refuses 5% of the bona fide frames; per subject (`by_subject`), and per
+//! window of consecutive frames judged by the session score (`windows`), as a
+//! short capture session sees them (issue 13).
 
 use super::{par_map, unreadable, Report};
 use crate::csv::Table;
@@ -12,7 +14,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use trustshot_face::{EngineConfig, FaceEngine};
-use trustshot_identity::passive::FUSION;
+use trustshot_identity::passive::{session_score, FUSION};
 use trustshot_identity::PassiveLiveness;
 
 #[derive(Args)]
@@ -26,24 +28,98 @@ pub struct LivenessArgs {
     /// Also write every frame's cues to this CSV (input of models/liveness_fusion.py).
     #[arg(long)]
     dump_features: Option<PathBuf>,
+    /// Frames per window for `windows`: consecutive frames (with a face) of
+    /// one subject and label, in manifest order, judged by their session score.
+    #[arg(long, default_value_t = 8)]
+    window: usize,
     #[arg(long)]
     json: bool,
 }
 
-/// Where a manifest row's image is, and its label.
+/// Where a manifest row's image is, its label, and whose face it is.
 struct Labelled {
     path: String,
     label: String,
+    /// The `subject` column (or `subject_guess`, as in the older replay manifest); "" without one.
+    subject: String,
 }
 
 fn read_labelled(manifest: &Path) -> Result<Vec<Labelled>, String> {
     let t = Table::read(manifest)?;
     let path = t.column("path").or_else(|_| t.column("file"))?;
     let label = t.column("label")?;
+    let subject = t.column("subject").or_else(|_| t.column("subject_guess")).ok();
     Ok(t.rows
         .iter()
-        .map(|r| Labelled { path: t.cell(r, path).to_string(), label: t.cell(r, label).to_string() })
+        .map(|r| Labelled {
+            path: t.cell(r, path).to_string(),
+            label: t.cell(r, label).to_string(),
+            subject: subject.map(|c| t.cell(r, c).to_string()).unwrap_or_default(),
+        })
         .collect())
+}
+
+/// The share of `scores` on the wrong side of `threshold`: accepted attacks
+/// (APCER) or refused bona fide presentations (BPCER).
+fn error_rate(scores: &[f32], threshold: f32, label: &str) -> f64 {
+    let wrong = scores.iter().filter(|&&s| if label == "live" { s < threshold } else { s >= threshold }).count();
+    wrong as f64 / scores.len().max(1) as f64
+}
+
+/// Per subject and label: frames, frames without a face, and the error rate
+/// at the shipped threshold (APCER for attacks, BPCER for live).
+fn by_subject(rows: &[&Labelled], scores: &[Option<f32>], threshold: f32) -> Value {
+    let mut groups: BTreeMap<(&str, &str), (usize, Vec<f32>)> = BTreeMap::new();
+    for (r, s) in rows.iter().zip(scores) {
+        let g = groups.entry((r.subject.as_str(), r.label.as_str())).or_default();
+        g.0 += 1;
+        g.1.extend(*s);
+    }
+    let mut out: BTreeMap<&str, BTreeMap<&str, Value>> = BTreeMap::new();
+    for ((subject, label), (frames, scores)) in &groups {
+        let rate = if *label == "live" { "bpcer" } else { "apcer" };
+        out.entry(subject).or_default().insert(
+            label,
+            json!({"frames": frames, "no_face": frames - scores.len(), rate: error_rate(scores, threshold, label)}),
+        );
+    }
+    json!(out)
+}
+
+/// Windows of `size` consecutive frames with a face, per subject and label in
+/// manifest order (a trailing partial window is left out), each judged by
+/// [`session_score`] against the shipped threshold.
+fn windows(rows: &[&Labelled], scores: &[Option<f32>], threshold: f32, size: usize) -> Value {
+    let mut runs: BTreeMap<(&str, &str), Vec<f32>> = BTreeMap::new();
+    for (r, s) in rows.iter().zip(scores) {
+        runs.entry((r.subject.as_str(), r.label.as_str())).or_default().extend(*s);
+    }
+    let (mut attack, mut bona) = ((0usize, 0usize), (0usize, 0usize));
+    let mut per_subject: BTreeMap<&str, BTreeMap<&str, Value>> = BTreeMap::new();
+    for ((subject, label), frames) in &runs {
+        let sessions: Vec<f32> = frames.chunks_exact(size.max(1)).filter_map(session_score).collect();
+        let wrong = (error_rate(&sessions, threshold, label) * sessions.len() as f64).round() as usize;
+        let tally = if *label == "live" { &mut bona } else { &mut attack };
+        tally.0 += sessions.len();
+        tally.1 += wrong;
+        let rate = if *label == "live" { "bpcer" } else { "apcer" };
+        per_subject.entry(subject).or_default().insert(
+            label,
+            json!({"windows": sessions.len(), "wrong": wrong, rate: error_rate(&sessions, threshold, label)}),
+        );
+    }
+    json!({
+        "window_frames": size,
+        "aggregation": "median of the fused per-frame scores of the window (trustshot_identity::passive::session_score)",
+        "threshold": threshold,
+        "attack_windows": attack.0,
+        "attack_windows_accepted": attack.1,
+        "apcer": attack.1 as f64 / attack.0.max(1) as f64,
+        "bona_fide_windows": bona.0,
+        "bona_fide_windows_refused": bona.1,
+        "bpcer": bona.1 as f64 / bona.0.max(1) as f64,
+        "by_subject": per_subject,
+    })
 }
 
 /// One frame's outcome: its fused score and cues, or that no face was found.
@@ -96,6 +172,7 @@ pub fn run(models: &Path, args: &LivenessArgs) -> Result<Report, String> {
     }
 
     let threshold = FUSION.threshold;
+    let frame_scores: Vec<Option<f32>> = scored.iter().map(|s| s.cues.map(|c| FUSION.score(&c))).collect();
     let mut groups: BTreeMap<String, (usize, usize, Vec<f32>)> = BTreeMap::new();
     for (r, s) in rows.iter().zip(&scored) {
         let g = groups.entry(r.label.clone()).or_default();
@@ -110,10 +187,6 @@ pub fn run(models: &Path, args: &LivenessArgs) -> Result<Report, String> {
     let mut live_scores = bona.2.clone();
     live_scores.sort_by(f32::total_cmp);
     let t5 = live_scores.get(((live_scores.len() as f32) * 0.05).floor() as usize).copied();
-    let rate = |scores: &[f32], t: f32, attacks: bool| -> f64 {
-        let n = scores.iter().filter(|&&s| if attacks { s >= t } else { s < t }).count();
-        n as f64 / scores.len().max(1) as f64
-    };
     let attacks: BTreeMap<String, Value> = groups
         .iter()
         .filter(|(label, _)| label.as_str() != "live")
@@ -123,8 +196,8 @@ pub fn run(models: &Path, args: &LivenessArgs) -> Result<Report, String> {
                 json!({
                     "frames": n,
                     "no_face": no_face,
-                    "apcer": rate(scores, threshold, true),
-                    "apcer_at_bpcer_5pct": t5.map(|t| rate(scores, t, true)),
+                    "apcer": error_rate(scores, threshold, label),
+                    "apcer_at_bpcer_5pct": t5.map(|t| error_rate(scores, t, label)),
                 }),
             )
         })
@@ -134,13 +207,15 @@ pub fn run(models: &Path, args: &LivenessArgs) -> Result<Report, String> {
         "bona_fide": {
             "frames": bona.0,
             "no_face": bona.1,
-            "bpcer": rate(&bona.2, threshold, false),
+            "bpcer": error_rate(&bona.2, threshold, "live"),
             "bpcer_counting_no_face": (bona.2.iter().filter(|&&s| s < threshold).count() + bona.1) as f64 / bona.0.max(1) as f64,
         },
         "attacks": attacks,
         "threshold_at_bpcer_5pct": t5,
         "note": "APCER/BPCER over frames where a face was found; frames without a face are counted separately (no_face)",
         "models": output::models(&liveness.models()),
+        "by_subject": by_subject(&rows, &frame_scores, threshold),
+        "windows": windows(&rows, &frame_scores, threshold, args.window),
         "unreadable": unreadable(&failures),
     });
     Ok(Report { out, json: args.json })
