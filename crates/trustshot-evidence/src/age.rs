@@ -149,7 +149,8 @@ fn decode_exact<const N: usize>(b64: &[u8]) -> Option<[u8; N]> {
 }
 
 fn header_key(file_key: &[u8; 16]) -> ring::hmac::Key {
-    ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &hkdf::derive32(file_key, b"", b"header"))
+    let key = zeroize::Zeroizing::new(hkdf::derive32(file_key, b"", b"header"));
+    ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &*key)
 }
 
 /// The MAC of a header whose stanzas wrap `file_key`.
@@ -254,8 +255,8 @@ impl Identity {
 }
 
 fn payload_key(file_key: &[u8; 16], nonce: &[u8; 16]) -> LessSafeKey {
-    let key = hkdf::derive32(file_key, nonce, b"payload");
-    LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &key).expect("32-byte key"))
+    let key = zeroize::Zeroizing::new(hkdf::derive32(file_key, nonce, b"payload"));
+    LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &*key).expect("32-byte key"))
 }
 
 fn chunk_nonce(counter: u64, last: bool) -> Nonce {

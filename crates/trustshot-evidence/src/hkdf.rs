@@ -3,6 +3,7 @@
 //! context and age's tag is an extracted value, so both halves are exposed.
 
 use ring::hmac;
+use zeroize::Zeroize;
 
 /// HKDF-Extract: HMAC-SHA-256(key = salt, message = ikm).
 pub fn extract(salt: &[u8], ikm: &[u8]) -> [u8; 32] {
@@ -21,16 +22,21 @@ pub fn expand(prk: &[u8], info: &[u8], len: usize) -> Vec<u8> {
         ctx.update(&previous);
         ctx.update(info);
         ctx.update(&[counter]);
+        previous.zeroize();
         previous = ctx.sign().as_ref().to_vec();
         out.extend_from_slice(&previous);
     }
+    previous.zeroize();
     out.truncate(len);
     out
 }
 
 /// Extract then expand to 32 bytes: the "HKDF-SHA-256(ikm, salt, info)" of age.
+/// The intermediate key is wiped; the caller wipes the result once used.
 pub fn derive32(ikm: &[u8], salt: &[u8], info: &[u8]) -> [u8; 32] {
-    expand(&extract(salt, ikm), info, 32).try_into().expect("32 bytes")
+    let prk = zeroize::Zeroizing::new(extract(salt, ikm));
+    let okm = zeroize::Zeroizing::new(expand(&*prk, info, 32));
+    okm.as_slice().try_into().expect("32 bytes")
 }
 
 #[cfg(test)]

@@ -138,7 +138,8 @@ pub fn seal_with(
     };
     let signed = cose::sign1(&manifest.to_cbor()?, signer)?;
 
-    let file_key = random.file_key()?;
+    // Wiped when sealing ends: the device keeps nothing that decrypts what it sealed.
+    let file_key = zeroize::Zeroizing::new(random.file_key()?);
     let stanzas = recipients.iter().map(|r| age::wrap_p256tag(random, r, &file_key)).collect::<Result<Vec<_>>>()?;
     let header = Header { mac: age::header_mac(&file_key, &stanzas), stanzas };
     let header_bytes = header.encode();
@@ -219,7 +220,7 @@ pub fn open(
 ) -> Result<Opened> {
     let mut reader = BufReader::new(input);
     let (header, _) = Header::read(&mut reader)?;
-    let file_key = identity.unwrap(&header.stanzas)?;
+    let file_key = zeroize::Zeroizing::new(identity.unwrap(&header.stanzas)?);
     age::verify_header_mac(&file_key, &header)?;
     let mut stream = StreamReader::new(&file_key, reader)?;
 

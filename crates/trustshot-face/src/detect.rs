@@ -24,7 +24,8 @@ use crate::face_check::{self, FaceCheck};
 use crate::frame::Frame;
 use crate::geometry::{resize, Point, Rect};
 use crate::models::{output_vec, Channels, Model, ModelInfo, ModelSpec};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use tract_core::prelude::Tensor;
 
 /// One NNEF plan per canvas (named width x height), BGR 0..255: landscape and
@@ -164,12 +165,18 @@ impl Default for DetectorConfig {
 
 pub struct Detector {
     config: DetectorConfig,
-    models: Vec<Model>,
+    dir: PathBuf,
+    /// One plan per canvas of [`YUNET_SPECS`], built when a frame first needs
+    /// it: a selfie app uses one or two of the eight, and building all eight
+    /// was most of the engine's start-up (issue 14).
+    plans: [OnceLock<Model>; YUNET_SPECS.len()],
     check: FaceCheck,
 }
 
 impl Detector {
-    /// Loads every canvas plan and the face check from `dir`.
+    /// Loads the face check from `dir` and checks that every canvas plan's
+    /// file is there (a missing one is reported now); each plan is built, and
+    /// its file checked against its pin, on first use.
     pub fn load(dir: &Path, config: DetectorConfig) -> Result<Detector> {
         let unit = 0.0..=1.0;
         if ![config.score_threshold, config.face_threshold, config.nms_iou].iter().all(|v| unit.contains(v)) {
@@ -178,33 +185,47 @@ impl Detector {
         if !(32..=640).contains(&config.max_side) {
             return Err(FaceError::Config("detector max_side must lie in 32..640".into()));
         }
-        let models = YUNET_SPECS.iter().map(|spec| Model::load(dir, spec)).collect::<Result<_>>()?;
-        Ok(Detector { config, models, check: FaceCheck::load(dir)? })
+        for spec in &YUNET_SPECS {
+            if !dir.join(spec.nnef).is_file() {
+                return Err(FaceError::ModelMissing(dir.join(spec.nnef).display().to_string()));
+            }
+        }
+        let check = FaceCheck::load(dir)?;
+        Ok(Detector { config, dir: dir.to_path_buf(), plans: Default::default(), check })
+    }
+
+    /// Canvas plan `i`, built on first use (two threads may both build it; one is kept).
+    fn plan(&self, i: usize) -> Result<&Model> {
+        if let Some(model) = self.plans[i].get() {
+            return Ok(model);
+        }
+        let built = Model::load(&self.dir, &YUNET_SPECS[i])?;
+        Ok(self.plans[i].get_or_init(|| built))
     }
 
     pub fn config(&self) -> &DetectorConfig {
         &self.config
     }
 
-    /// The detector's models: YuNet (every canvas plan) and the face check.
+    /// The detector's models: YuNet (every canvas plan; the digest recorded is
+    /// the first plan's pin, which every load checks) and the face check.
     pub fn info(&self) -> Vec<ModelInfo> {
-        let mut yunet = self.models[0].info();
-        yunet.file = "yunet_2023mar_*.nnef.tar".into();
+        let spec = &YUNET_SPECS[0];
+        let yunet =
+            ModelInfo { id: spec.id.into(), file: "yunet_2023mar_*.nnef.tar".into(), sha256: spec.nnef_sha256.into() };
         vec![yunet, self.check.info()]
     }
 
     /// The plan for a `width` x `height` frame and the size the frame is scaled to.
-    fn plan_for(&self, width: u32, height: u32) -> (&Model, u32, u32) {
+    fn plan_for(&self, width: u32, height: u32) -> Result<(&Model, u32, u32)> {
         let scale = (self.config.max_side as f32 / width.max(height) as f32).min(1.0);
         let fit = |side: u32| ((side as f32 * scale).round() as u32).clamp(1, self.config.max_side as u32);
         let (rw, rh) = (fit(width), fit(height));
-        let model = self
-            .models
-            .iter()
-            .filter(|m| canvas(m.spec()).0 >= rw as usize && canvas(m.spec()).1 >= rh as usize)
-            .min_by_key(|m| canvas(m.spec()).0 * canvas(m.spec()).1)
+        let index = (0..YUNET_SPECS.len())
+            .filter(|&i| canvas(&YUNET_SPECS[i]).0 >= rw as usize && canvas(&YUNET_SPECS[i]).1 >= rh as usize)
+            .min_by_key(|&i| canvas(&YUNET_SPECS[i]).0 * canvas(&YUNET_SPECS[i]).1)
             .expect("max_side <= 640: the 640x640 canvas holds every scaled frame");
-        (model, rw, rh)
+        Ok((self.plan(index)?, rw, rh))
     }
 
     /// Every face in `frame` that passed the second look, best first.
@@ -265,7 +286,7 @@ impl Detector {
 
     /// YuNet's faces after non-maximum suppression (face probability not yet known: 0).
     fn yunet(&self, frame: &Frame) -> Result<Vec<Face>> {
-        let (model, rw, rh) = self.plan_for(frame.width(), frame.height());
+        let (model, rw, rh) = self.plan_for(frame.width(), frame.height())?;
         let (cw, ch) = canvas(model.spec());
         let outputs = model.run(letterbox(frame, rw, rh, model.spec()))?;
         let id = model.spec().id;

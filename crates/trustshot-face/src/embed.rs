@@ -30,9 +30,16 @@ pub const TEMPLATE_KIND: &str = "sface-2021dec/rgb";
 /// Dimension of an embedding.
 pub const EMBEDDING_DIM: usize = 128;
 
-/// An L2-normalised face embedding. Biometric data: `Debug` does not print it.
+/// An L2-normalised face embedding. Biometric data: `Debug` does not print
+/// it, and every copy is wiped from memory when dropped.
 #[derive(Clone, PartialEq)]
 pub struct Embedding(Vec<f32>);
+
+impl Drop for Embedding {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl std::fmt::Debug for Embedding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -406,6 +406,17 @@ fn a_swapped_model_file_is_refused_and_the_pins_match_the_manifests() {
         Err(other) => panic!("expected ModelMismatch, got {other}"),
         Ok(_) => panic!("a swapped embedder was loaded"),
     }
+    // Detector plans are built on first use (issue 14): a swapped canvas file
+    // is refused when a frame first needs that canvas, with the same error.
+    std::fs::remove_file(dir.join(sface)).unwrap();
+    std::os::unix::fs::symlink(model_dir().join(sface), dir.join(sface)).unwrap();
+    let landscape = "yunet_2023mar_640x384.nnef.tar";
+    std::fs::remove_file(dir.join(landscape)).unwrap();
+    std::fs::copy(model_dir().join("yunet_2023mar_640x640.nnef.tar"), dir.join(landscape)).unwrap();
+    let engine = trustshot_face::FaceEngine::load(&dir, trustshot_face::EngineConfig::default()).unwrap();
+    assert!(!engine.detect(&sample("obama2.jpg")).unwrap().is_empty(), "a portrait-sized canvas still works");
+    let wide = trustshot_face::Frame::from_rgb(1280, 720, vec![90; 1280 * 720 * 3]).unwrap();
+    assert!(matches!(engine.detect(&wide), Err(FaceError::ModelMismatch { file, .. }) if file == landscape));
     // One byte appended is refused the same way.
     let mut bytes = std::fs::read(model_dir().join(sface)).unwrap();
     bytes.push(0);

@@ -287,6 +287,26 @@ fn action(a: identity::Action) -> ChallengeAction {
     }
 }
 
+/// What a capture screen shows for an action: a stable key (apps localise by
+/// it; CHANGELOG.md states the policy for keys) and the default English text.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Prompt {
+    pub key: String,
+    pub text: String,
+}
+
+/// The prompt for `action` (e.g. key `challenge.turn_left`, "Turn your head slowly to your left.").
+#[uniffi::export]
+pub fn challenge_prompt(action: ChallengeAction) -> Prompt {
+    let core = match action {
+        ChallengeAction::TurnLeft => identity::Action::TurnLeft,
+        ChallengeAction::TurnRight => identity::Action::TurnRight,
+        ChallengeAction::MoveCloser => identity::Action::MoveCloser,
+        ChallengeAction::Blink => identity::Action::Blink,
+    };
+    Prompt { key: core.prompt_key(), text: core.instruction().into() }
+}
+
 /// An active-liveness session: ask for its actions in order, feed it frames.
 #[derive(uniffi::Object)]
 pub struct ChallengeSession {

@@ -37,7 +37,8 @@ impl EnrollmentStore {
     /// Opens (or starts) the store file at `path`.
     #[uniffi::constructor]
     pub fn open(path: String, key: Arc<dyn StoreKeyProvider>) -> Result<Arc<Self>, StoreError> {
-        let key = key.store_key()?;
+        // The key is wiped once the AES-GCM key schedule holds it.
+        let key = zeroize::Zeroizing::new(key.store_key()?);
         Ok(Arc::new(EnrollmentStore { store: TemplateStore::open(path, &key)? }))
     }
 

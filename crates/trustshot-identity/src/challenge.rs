@@ -43,6 +43,13 @@ impl Action {
         }
     }
 
+    /// The stable key a capture screen localises this action's prompt by
+    /// (`challenge.<action>`; CHANGELOG.md says how keys may change).
+    pub fn prompt_key(&self) -> String {
+        format!("challenge.{}", self.as_str())
+    }
+
+    /// The default English prompt for this action.
     pub fn instruction(&self) -> &'static str {
         match self {
             Action::TurnLeft => "Turn your head slowly to your left.",

@@ -284,6 +284,7 @@ impl TemplateStore {
     fn write(&self, contents: &Contents) -> Result<(), StoreError> {
         let mut nonce = [0u8; NONCE_LEN];
         self.rng.fill(&mut nonce).map_err(|_| StoreError::Random)?;
+        // Sealed in place: the plaintext is overwritten by the ciphertext.
         let mut sealed = encode(contents);
         self.key
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(MAGIC), &mut sealed)
@@ -338,7 +339,8 @@ fn open_sealed(key: &LessSafeKey, bytes: &[u8]) -> Result<Contents, StoreError> 
         return Err(StoreError::NotAStore);
     }
     let nonce: [u8; NONCE_LEN] = bytes[MAGIC.len()..MAGIC.len() + NONCE_LEN].try_into().expect("length checked");
-    let mut sealed = bytes[MAGIC.len() + NONCE_LEN..].to_vec();
+    // Decrypted in place: the plaintext (templates) is wiped when this drops.
+    let mut sealed = zeroize::Zeroizing::new(bytes[MAGIC.len() + NONCE_LEN..].to_vec());
     let plain = key
         .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(magic), &mut sealed)
         .map_err(|_| StoreError::Unauthentic)?;

@@ -224,6 +224,14 @@ class TrustshotTest {
             assertEquals(ChallengeAction.entries.toSet(), session.actions().toSet())
             assertTrue(ChallengeAction.BLINK in session.actions())
         }
+        // Every action has a stable prompt key and a default English text to show.
+        val prompts = ChallengeAction.entries.map { challengePrompt(it) }
+        assertEquals(
+            listOf("challenge.turn_left", "challenge.turn_right", "challenge.move_closer", "challenge.blink"),
+            prompts.map { it.key },
+        )
+        assertTrue(prompts.all { it.text.isNotBlank() })
+        assertEquals("Turn your head slowly to your left.", challengePrompt(ChallengeAction.TURN_LEFT).text)
     }
 
     @Test
