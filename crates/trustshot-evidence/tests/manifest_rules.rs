@@ -189,6 +189,15 @@ fn crafted_manifests_are_refused_by_the_reader_and_edges_open() {
         } else {
             assert!(matches!(result, Err(EvidenceError::MalformedBundle(_))), "{name} ({rule}): {result:?}");
         }
+        // The bundle itself seeds the fuzz target behind the MAC (fuzz/fuzz_targets/bundle.rs).
+        let signer = DeterministicSigner { key: device(), format: trustshot_evidence::SignatureFormat::Raw };
+        let plaintext = bundle(&trustshot_evidence::cose::sign1(&manifest, &signer).unwrap(), &photo, 1);
+        let seed = vector_dir().join("../../../fuzz/seeds/bundle").join(format!("{name}.bin"));
+        if write {
+            std::fs::create_dir_all(seed.parent().unwrap()).unwrap();
+            std::fs::write(&seed, &plaintext).unwrap();
+        }
+        assert!(std::fs::read(&seed).unwrap() == plaintext, "{name}: the committed fuzz seed differs");
         let expect = if rule.is_empty() { "ok" } else { "MalformedBundle" };
         listing
             .push(format!("  {{\"file\": \"crafted/{name}.age\", \"breaks\": \"{rule}\", \"expect\": \"{expect}\"}}"));

@@ -126,11 +126,18 @@ fn seal_bundle(
     let mut out = header.encode();
     let nonce = random.payload_nonce().unwrap();
     let mut stream = StreamWriter::new(&file_key, &nonce, &mut out).unwrap();
-    stream.write_all(trustshot_evidence::package::BUNDLE_MAGIC).unwrap();
-    stream.write_all(&[version]).unwrap();
-    stream.write_all(&(signed.len() as u32).to_be_bytes()).unwrap();
-    stream.write_all(signed).unwrap();
-    stream.write_all(photo).unwrap();
+    stream.write_all(&bundle(signed, photo, version)).unwrap();
     stream.finish().unwrap();
+    out
+}
+
+/// A bundle (docs/evidence-format.md section 4): magic, version, the
+/// COSE_Sign1's length and bytes, the photo. What the age payload decrypts to.
+pub fn bundle(signed: &[u8], photo: &[u8], version: u8) -> Vec<u8> {
+    let mut out = trustshot_evidence::package::BUNDLE_MAGIC.to_vec();
+    out.push(version);
+    out.extend_from_slice(&(signed.len() as u32).to_be_bytes());
+    out.extend_from_slice(signed);
+    out.extend_from_slice(photo);
     out
 }
