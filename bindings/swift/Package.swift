@@ -13,7 +13,12 @@ let package = Package(
     targets: [
         .binaryTarget(name: "TrustshotFFI", path: "TrustshotFFI.xcframework"),
         // Sources/Trustshot/trustshot_ffi.swift is generated (scripts/build-xcframework.sh).
-        .target(name: "Trustshot", dependencies: ["TrustshotFFI"], path: "Sources/Trustshot"),
+        .target(
+            name: "Trustshot",
+            dependencies: ["TrustshotFFI"],
+            path: "Sources/Trustshot",
+            resources: [.copy("PrivacyInfo.xcprivacy")]
+        ),
         .testTarget(
             name: "TrustshotTests",
             dependencies: ["Trustshot"],
