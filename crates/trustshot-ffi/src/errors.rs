@@ -5,6 +5,7 @@
 use trustshot::enroll::StoreError as CoreStore;
 use trustshot_evidence::EvidenceError as CoreEvidence;
 use trustshot_face::FaceError as CoreFace;
+use trustshot_identity::FlashError as CoreFlash;
 use trustshot_identity::SessionError as CoreSession;
 
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -130,6 +131,24 @@ pub enum LivenessError {
     SessionFinished { detail: String },
     #[error("{detail}")]
     Face { detail: String },
+    /// A colour-flash session was asked for its verdict before every colour
+    /// was shown and over.
+    #[error("{detail}")]
+    NotFinished { detail: String },
+    /// A session recording (calibration) could not be written.
+    #[error("{detail}")]
+    Recording { detail: String },
+}
+
+impl From<CoreFlash> for LivenessError {
+    fn from(e: CoreFlash) -> Self {
+        let detail = e.to_string();
+        match e {
+            CoreFlash::StepOutOfOrder { .. } | CoreFlash::TimeOutOfOrder { .. } => LivenessError::OutOfOrder { detail },
+            CoreFlash::NotFinished { .. } => LivenessError::NotFinished { detail },
+            CoreFlash::Config(_) | CoreFlash::Randomness => LivenessError::Face { detail },
+        }
+    }
 }
 
 impl From<CoreSession> for LivenessError {

@@ -397,6 +397,11 @@ impl FaceVerifier {
         Ok(Arc::new(ChallengeSession { engine_limits: self.engine.config().limits, inner: Mutex::new(session) }))
     }
 
+    /// Starts a screen colour-flash session (a fresh random sequence).
+    pub fn start_flash_challenge(&self) -> Result<Arc<crate::flash::FlashChallenge>, LivenessError> {
+        Ok(Arc::new(crate::flash::FlashChallenge::start(self.engine.clone())?))
+    }
+
     /// Is the seller on `selfie` the person on the ID `document`?
     pub fn verify_id(&self, document: ImageInput, selfie: ImageInput) -> Result<IdResult, FaceError> {
         let document = self.frame(&document)?;

@@ -6,6 +6,7 @@
 //! ```text
 //! image     ImageInput: encoded bytes or a camera buffer
 //! face      FaceVerifier: detect + quality, verify, liveness, challenge, ID check
+//! flash     FlashChallenge: the screen colour-flash session
 //! store     EnrollmentStore + StoreKeyProvider (the app's key)
 //! evidence  seal / open / inspect + DeviceSigner (the app's keystore)
 //! bench     the bench harness, for running on a device
@@ -19,6 +20,7 @@ mod callback_threads;
 mod errors;
 mod evidence;
 mod face;
+mod flash;
 mod image;
 mod store;
 
@@ -26,6 +28,7 @@ pub use bench::*;
 pub use errors::*;
 pub use evidence::*;
 pub use face::*;
+pub use flash::*;
 pub use image::*;
 pub use store::*;
 

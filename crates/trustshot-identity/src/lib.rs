@@ -4,15 +4,21 @@
 //! ```text
 //! passive    one frame: MiniFASNetV1SE + spectrum + glare, fused into a live probability
 //! challenge  a session of random head movements judged from landmarks over time
+//! flash      a random colour sequence on the screen, checked in the light the face returns
 //! document   portrait on an ID, capture checks, selfie match, approve / reject / review
 //! ```
 
 pub mod challenge;
 pub mod document;
+pub mod flash;
 pub mod passive;
 
 pub use challenge::{Action, ChallengeConfig, ChallengeSession, FailReason, SessionError, SessionState};
 pub use document::{verify_id, DocumentConfig, IdDecision, IdReason, IdVerification};
+pub use flash::{
+    FlashColour, FlashConfig, FlashError, FlashFailure, FlashProgress, FlashSession, FlashStep, FlashVerdict,
+    LightSample,
+};
 pub use passive::{Cues, LivenessScore, PassiveLiveness};
 
 /// Every model file this crate loads (for the converter and packaging).

@@ -6,6 +6,7 @@
 //! - `eval quality`: distribution of the capture-quality measures over a folder.
 //! - `eval liveness`: passive liveness APCER / BPCER on a labelled manifest.
 //! - `eval documents`: portrait found, capture measures, portrait-to-portrait scores.
+//! - `eval flash`: a recorded colour-flash session judged again.
 //!
 //! A file that cannot be read or decoded never stops an evaluation: each one
 //! reports it under `unreadable` (path, stable error code, message) and goes
@@ -13,6 +14,7 @@
 
 mod detection;
 mod documents;
+mod flash;
 mod lfw;
 mod liveness;
 mod quality;
@@ -37,6 +39,8 @@ pub enum EvalCommand {
     Liveness(liveness::LivenessArgs),
     /// ID documents: portrait found, capture measures, portrait-to-portrait scores.
     Documents(documents::DocumentsArgs),
+    /// A recorded colour-flash session (FlashChallenge.record_to) judged again.
+    Flash(flash::FlashArgs),
 }
 
 pub fn run(models: &Path, cmd: EvalCommand) -> CliResult {
@@ -46,6 +50,7 @@ pub fn run(models: &Path, cmd: EvalCommand) -> CliResult {
         EvalCommand::Quality(args) => quality::run(models, &args)?,
         EvalCommand::Liveness(args) => liveness::run(models, &args)?,
         EvalCommand::Documents(args) => documents::run(models, &args)?,
+        EvalCommand::Flash(args) => flash::run(models, &args)?,
     };
     report.print();
     Ok(ExitCode::SUCCESS)

@@ -254,6 +254,85 @@ class TrustshotTest {
         assertTrue(report.stages.all { it.p50Ms > 0.0 && it.samples == 2u })
     }
 
+    /**
+     * SIMULATED colour-flash frames: the sample photo relit in linear light as
+     * a face 0.35 m from the screen would be (skin inside the face box gets 15%
+     * of the room's light in the screen's colour, the room 0.054 of that),
+     * 120 ms camera latency, 15 fps. No device capture exists here; the
+     * thresholds still need calibration on real recordings.
+     */
+    private fun flashFrames(session: FlashChallenge, respond: Boolean): List<Pair<ULong, ImageInput.Camera>> {
+        val image = ImageIO.read(File(samples, "obama.jpg"))
+        val box = verifier.analyze(sample("obama.jpg")).let { it.faces[it.mainFace!!.toInt()].bbox }
+        val lin = DoubleArray(256) { v -> (v / 255.0).let { if (it <= 0.04045) it / 12.92 else Math.pow((it + 0.055) / 1.055, 2.4) } }
+        fun srgb(v: Double) = (255 * (if (v <= 0.0031308) v * 12.92 else 1.055 * Math.pow(v, 1 / 2.4) - 0.055)).toInt().coerceIn(0, 255)
+        val steps = session.sequence()
+        val shown = steps.runningFold(1_000uL) { t, s -> t + s.durationMs }
+        val end = shown.last()
+        val (w, h) = image.width to image.height
+        val (cx, cy, ax, ay) = listOf(box.x + box.width / 2, box.y + box.height / 2, box.width / 2, box.height / 2)
+        return (1_000uL..end + 300uL step 66L).map { t ->
+            val i = shown.indexOfLast { it + 120uL <= t }
+            val colour = if (respond && i in steps.indices) steps[i] else null
+            val emitted = colour?.let { doubleArrayOf(lin[it.red.toInt()], lin[it.green.toInt()], lin[it.blue.toInt()]) }
+            val bytes = ByteArray(w * h * 4)
+            for (y in 0 until h) for (x in 0 until w) {
+                val rgb = image.getRGB(x, y)
+                val inFace = Math.pow((x - cx) / ax.toDouble(), 2.0) + Math.pow((y - cy) / ay.toDouble(), 2.0) <= 1
+                val rho = if (inFace) 0.15 else 0.15 * 0.054
+                for (c in 0 until 3) {
+                    val v = lin[(rgb shr (16 - 8 * c)) and 0xFF] * (1 + rho * (emitted?.get(c) ?: 0.0))
+                    bytes[(y * w + x) * 4 + c] = srgb(v.coerceAtMost(1.0)).toByte()
+                }
+                bytes[(y * w + x) * 4 + 3] = 0xFF.toByte()
+            }
+            t to ImageInput.Camera(bytes, w.toUInt(), h.toUInt(), (w * 4).toUInt(), PixelFormat.RGBA8888, 0u)
+        }
+    }
+
+    private fun runFlash(session: FlashChallenge, frames: List<Pair<ULong, ImageInput.Camera>>): FlashVerdict {
+        val steps = session.sequence()
+        val shown = steps.runningFold(1_000uL) { t, s -> t + s.durationMs }.dropLast(1)
+        var next = 0
+        for ((t, frame) in frames) {
+            while (next < shown.size && shown[next] <= t) session.displayed(next.toUInt(), shown[next]).also { next++ }
+            session.pushFrame(frame, t)
+        }
+        assertTrue(session.progress().finished)
+        return session.verdict()
+    }
+
+    @Test
+    fun aColourFlashSessionJudgesTheLightTheFaceReturns(@TempDir dir: File) {
+        // Live (SIMULATED reflection) passes, with its measurements and thresholds.
+        verifier.startFlashChallenge().use { session ->
+            val steps = session.sequence()
+            assertEquals(8, steps.size)
+            assertTrue(steps.zipWithNext().all { (a, b) -> a.colour != b.colour })
+            assertTrue(steps.all { it.durationMs in 300u..500u })
+            assertFailsWith<LivenessException.NotFinished> { session.verdict() }
+            assertFailsWith<LivenessException.OutOfOrder> { session.displayed(3u, 10u) }
+            session.recordTo(dir.path)
+            val v = runFlash(session, flashFrames(session, respond = true))
+            assertTrue(v.passed, v.toString())
+            assertNull(v.failure)
+            assertTrue(v.correlation >= v.minCorrelation && v.lagMs <= v.maxLagMs, v.toString())
+            val tsv = File(dir, "session.tsv").readLines()
+            assertEquals("trustshot-flash-session\t1", tsv.first())
+            assertEquals(8, tsv.count { it.startsWith("step\t") && !it.endsWith("\t-") })
+            assertEquals(tsv.count { it.startsWith("frame\t") }, dir.listFiles()!!.count { it.name.endsWith(".jpg") })
+        }
+        // The same pictures without the reflection do not.
+        verifier.startFlashChallenge().use { session ->
+            val v = runFlash(session, flashFrames(session, respond = false))
+            assertEquals(FlashFailure.NO_RESPONSE, v.failure, v.toString())
+        }
+        // Every session draws its own sequence.
+        val a = verifier.startFlashChallenge().use { it.sequence() }
+        val b = verifier.startFlashChallenge().use { it.sequence() }
+        assertTrue(a != b)
+    }
+
     @Test
     fun versionAndModelInfo() {
         assertTrue(sdkVersion().isNotEmpty())

@@ -1,0 +1,203 @@
+//! FlashChallenge: the screen colour-flash session. The app shows each step's
+//! colour full-screen for its duration, reports when it actually appeared
+//! (`displayed`, same clock as the frames), feeds camera frames, and asks for
+//! the verdict once `progress().finished`.
+//!
+//! The thresholds are a first setting checked on simulated captures only;
+//! `record_to` saves a session for calibrating them on a device.
+
+use crate::errors::{FaceError, LivenessError};
+use crate::image::ImageInput;
+use std::sync::{Arc, Mutex};
+use trustshot::flash_recording::Recorder;
+use trustshot_face::FaceEngine;
+use trustshot_identity::flash as core;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FlashColour {
+    Red,
+    Yellow,
+    Green,
+    Cyan,
+    Blue,
+    Magenta,
+}
+
+impl From<core::FlashColour> for FlashColour {
+    fn from(c: core::FlashColour) -> Self {
+        match c {
+            core::FlashColour::Red => FlashColour::Red,
+            core::FlashColour::Yellow => FlashColour::Yellow,
+            core::FlashColour::Green => FlashColour::Green,
+            core::FlashColour::Cyan => FlashColour::Cyan,
+            core::FlashColour::Blue => FlashColour::Blue,
+            core::FlashColour::Magenta => FlashColour::Magenta,
+        }
+    }
+}
+
+/// One colour to fill the screen with (sRGB) and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct FlashStep {
+    pub colour: FlashColour,
+    pub red: u8,
+    pub green: u8,
+    pub blue: u8,
+    pub duration_ms: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FlashFailure {
+    TooFewFrames,
+    NoResponse,
+    WrongSequence,
+    WrongOrder,
+    FlatSurface,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct FlashProgress {
+    pub shown: u32,
+    pub steps: u32,
+    pub frames_measured: u32,
+    /// Every colour was shown and the last is over: ask for the verdict.
+    pub finished: bool,
+}
+
+/// Every measured value, next to the threshold it was held to.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FlashVerdict {
+    pub passed: bool,
+    pub failure: Option<FlashFailure>,
+    pub frames_used: u32,
+    pub lag_ms: u32,
+    pub max_lag_ms: u32,
+    pub correlation: f32,
+    pub min_correlation: f32,
+    pub response: f32,
+    pub min_response: f32,
+    pub step_agreement: f32,
+    pub min_step_agreement: f32,
+    pub face_gain: f32,
+    pub background_gain: f32,
+    pub min_face_to_background: f32,
+}
+
+fn progress(p: core::FlashProgress) -> FlashProgress {
+    FlashProgress {
+        shown: p.shown as u32,
+        steps: p.steps as u32,
+        frames_measured: p.frames_measured as u32,
+        finished: p.finished,
+    }
+}
+
+fn verdict(v: core::FlashVerdict) -> FlashVerdict {
+    FlashVerdict {
+        passed: v.passed,
+        failure: v.failure.map(|f| match f {
+            core::FlashFailure::TooFewFrames => FlashFailure::TooFewFrames,
+            core::FlashFailure::NoResponse => FlashFailure::NoResponse,
+            core::FlashFailure::WrongSequence => FlashFailure::WrongSequence,
+            core::FlashFailure::WrongOrder => FlashFailure::WrongOrder,
+            core::FlashFailure::FlatSurface => FlashFailure::FlatSurface,
+        }),
+        frames_used: v.frames_used as u32,
+        lag_ms: v.lag_ms,
+        max_lag_ms: v.config.max_lag_ms,
+        correlation: v.correlation,
+        min_correlation: v.config.min_correlation,
+        response: v.response,
+        min_response: v.config.min_response,
+        step_agreement: v.step_agreement,
+        min_step_agreement: v.config.min_step_agreement,
+        face_gain: v.face_gain,
+        background_gain: v.background_gain,
+        min_face_to_background: v.config.min_face_to_background,
+    }
+}
+
+struct Inner {
+    session: core::FlashSession,
+    recorder: Option<Recorder>,
+}
+
+#[derive(uniffi::Object)]
+pub struct FlashChallenge {
+    engine: Arc<FaceEngine>,
+    inner: Mutex<Inner>,
+}
+
+impl FlashChallenge {
+    pub(crate) fn start(engine: Arc<FaceEngine>) -> Result<FlashChallenge, LivenessError> {
+        let session = core::FlashSession::new(core::FlashConfig::default())?;
+        Ok(FlashChallenge { engine, inner: Mutex::new(Inner { session, recorder: None }) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[uniffi::export]
+impl FlashChallenge {
+    /// The colours to show, in order (drawn from the OS CSPRNG for this session).
+    pub fn sequence(&self) -> Vec<FlashStep> {
+        self.lock()
+            .session
+            .sequence()
+            .iter()
+            .map(|s| {
+                let [red, green, blue] = s.colour.rgb();
+                FlashStep { colour: s.colour.into(), red, green, blue, duration_ms: s.duration_ms }
+            })
+            .collect()
+    }
+
+    /// Step `step` appeared on the display at `timestamp_ms` (the frames' clock).
+    pub fn displayed(&self, step: u32, timestamp_ms: u64) -> Result<FlashProgress, LivenessError> {
+        let mut inner = self.lock();
+        let p = inner.session.displayed(step as usize, timestamp_ms)?;
+        if let Some(r) = inner.recorder.as_mut() {
+            r.displayed(timestamp_ms).map_err(recording_error)?;
+        }
+        Ok(progress(p))
+    }
+
+    /// Feeds a camera frame taken at `timestamp_ms`; the largest face is measured.
+    pub fn push_frame(&self, image: ImageInput, timestamp_ms: u64) -> Result<FlashProgress, LivenessError> {
+        let frame = image.to_frame(&self.engine.config().limits)?;
+        let faces = self.engine.detect(&frame).map_err(FaceError::from)?;
+        let face = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
+        let mut inner = self.lock();
+        let p = inner.session.push_frame(&frame, face, timestamp_ms)?;
+        if let Some(r) = inner.recorder.as_mut() {
+            r.frame(&frame, timestamp_ms).map_err(recording_error)?;
+        }
+        Ok(progress(p))
+    }
+
+    pub fn progress(&self) -> FlashProgress {
+        progress(self.lock().session.progress())
+    }
+
+    /// The judged session; `NotFinished` until every colour was shown and is over.
+    pub fn verdict(&self) -> Result<FlashVerdict, LivenessError> {
+        Ok(verdict(self.lock().session.verdict()?))
+    }
+
+    /// From now on, saves every frame (JPEG) and the timings to the folder
+    /// `dir`, for calibration on a test device (`trustshot eval flash
+    /// --session DIR`). The pictures are faces in the clear: never in production.
+    pub fn record_to(&self, dir: String) -> Result<(), LivenessError> {
+        let mut inner = self.lock();
+        let recorder =
+            Recorder::create(std::path::Path::new(&dir), inner.session.sequence()).map_err(recording_error)?;
+        inner.recorder = Some(recorder);
+        Ok(())
+    }
+}
+
+fn recording_error(e: trustshot::flash_recording::RecordingError) -> LivenessError {
+    LivenessError::Recording { detail: e.to_string() }
+}
