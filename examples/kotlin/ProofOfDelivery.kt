@@ -6,9 +6,11 @@ package dev.trustshot.examples
 import dev.trustshot.DeliveryPolicy
 import dev.trustshot.EvidenceKind
 import dev.trustshot.EvidenceRequest
+import dev.trustshot.FaceRedaction
 import dev.trustshot.FaceVerifier
 import dev.trustshot.GeoPoint
 import dev.trustshot.JcaDeviceSigner
+import dev.trustshot.SealOptions
 import dev.trustshot.encodedImage
 import dev.trustshot.generateKeyPair
 import dev.trustshot.openPackage
@@ -28,7 +30,7 @@ fun main(args: Array<String>) {
             verdict = null,
         )
         val sealed = verifier.sealDelivery(
-            request, encodedImage(File(samples, "obama.jpg")), true, DeliveryPolicy(false, false), listOf(operator.publicKeyPem), device,
+            request, encodedImage(File(samples, "obama.jpg")), SealOptions(FaceRedaction.PIXELATE, DeliveryPolicy()), listOf(operator.publicKeyPem), device,
         )
         println("proof of delivery: sealed ${sealed.`package`.size} bytes")
         // On the operator's backend:

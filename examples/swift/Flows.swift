@@ -35,8 +35,8 @@ func proofOfDelivery(verifier: FaceVerifier, photoJpeg: Data, operatorPublicKeyP
                                   capturedAtUnix: Int64(Date().timeIntervalSince1970),
                                   location: GeoPoint(latitude: latitude, longitude: longitude, precisionM: 100),
                                   retentionDays: 90, verdict: nil)
-    let sealed = try verifier.sealDelivery(request: request, photo: .encoded(bytes: photoJpeg), blurFaces: true,
-                                           policy: DeliveryPolicy(photoOptOut: false, confidentialAddress: false),
+    let sealed = try verifier.sealDelivery(request: request, photo: .encoded(bytes: photoJpeg),
+                                           options: SealOptions(faces: .pixelate, policy: DeliveryPolicy()),
                                            recipientsPem: [operatorPublicKeyPem], signer: signer)
     return sealed.package
 }

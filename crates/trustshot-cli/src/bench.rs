@@ -1,7 +1,7 @@
 //! `trustshot bench`: the bench harness of the `trustshot` crate, printed as a
 //! table or JSON.
 
-use crate::face::load_engine;
+use crate::face::load_sdk;
 use crate::output::round;
 use crate::CliResult;
 use clap::Args;
@@ -9,7 +9,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use trustshot::bench;
-use trustshot_face::EngineConfig;
+use trustshot::SdkConfig;
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -25,11 +25,11 @@ pub struct BenchArgs {
 
 pub fn run(models: &Path, args: BenchArgs) -> CliResult {
     let frame = {
-        let engine = load_engine(models, EngineConfig::default())?;
-        crate::face::read_frame(&engine, &args.image)?
+        let sdk = load_sdk(models, SdkConfig::default())?;
+        crate::face::read_frame(sdk.engine(), &args.image)?
     };
     let jpeg = bench::camera_jpeg(&frame, 1280, 720).map_err(|e| e.to_string())?;
-    let report = bench::run(models, &jpeg, args.iterations).map_err(|e| e.to_string())?;
+    let report = bench::run(models, SdkConfig::default(), &jpeg, args.iterations).map_err(|e| e.to_string())?;
     if args.json {
         let stages: Vec<_> = report
             .stages

@@ -2,16 +2,16 @@
 //! packages (docs/evidence-format.md). Files are written atomically: a failed
 //! command leaves nothing behind.
 
-use crate::face::load_engine;
+use crate::face::load_sdk;
 use crate::CliResult;
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use trustshot::delivery::{self, PhotoPrivacy};
-use trustshot_evidence::{EvidenceError, Identity, Kind, Location, Manifest, Policy, PublicKey, SoftwareSigner};
-use trustshot_face::EngineConfig;
+use trustshot::delivery::{self, DeliveryError, EvidenceRequest, FaceRedaction, GeoPoint, SealOptions};
+use trustshot::{Image, SdkConfig};
+use trustshot_evidence::{EvidenceError, Identity, Kind, Policy, PublicKey, SoftwareSigner};
 
 #[derive(Subcommand)]
 pub enum EvidenceCommand {
@@ -46,9 +46,8 @@ pub struct SealArgs {
     /// The device's private key (PKCS#8).
     #[arg(long)]
     signer: PathBuf,
-    /// proof_of_delivery, identity_check or document_check.
-    #[arg(long, default_value = "proof_of_delivery")]
-    kind: String,
+    #[arg(long, value_enum, default_value_t = KindArg::ProofOfDelivery)]
+    kind: KindArg,
     /// Delivery id (or, for verification receipts, the subject id).
     #[arg(long = "delivery-id", alias = "subject-id")]
     delivery_id: String,
@@ -81,6 +80,25 @@ pub struct SealArgs {
     force: bool,
     #[arg(long)]
     json: bool,
+}
+
+/// `--kind`: what the package proves (the manifest's `kind`).
+#[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum KindArg {
+    ProofOfDelivery,
+    IdentityCheck,
+    DocumentCheck,
+}
+
+impl From<KindArg> for Kind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::ProofOfDelivery => Kind::ProofOfDelivery,
+            KindArg::IdentityCheck => Kind::IdentityCheck,
+            KindArg::DocumentCheck => Kind::DocumentCheck,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -204,40 +222,38 @@ fn keygen(args: KeygenArgs) -> Result<ExitCode, Failure> {
 
 fn seal(models: &Path, args: SealArgs) -> Result<ExitCode, Failure> {
     refuse_overwrite(&args.out, args.force)?;
-    let kind = Kind::parse(&args.kind).ok_or_else(|| {
-        Failure::Other(format!("unknown kind {:?}", trustshot_evidence::error::excerpt(args.kind.as_bytes())))
-    })?;
     let recipients = args.recipients.iter().map(|p| public_key(p)).collect::<Result<Vec<_>, _>>()?;
     let signer = SoftwareSigner::from_pkcs8_pem(&read_text(&args.signer)?)?;
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    let captured_at = args.captured_at.unwrap_or(now);
-    let mut manifest = Manifest::new(kind, args.delivery_id.clone(), captured_at);
-    manifest.expires_at = Some(trustshot_evidence::manifest::expiry(captured_at, args.retention_days)?);
-    if let (Some(lat), Some(lon)) = (args.lat, args.lon) {
-        manifest.location = Some(Location::rounded(lat, lon, args.precision_m)?);
-    }
-    let policy = Policy { photo_opt_out: args.photo_opt_out, confidential_address: args.confidential_address };
-    let photo = match &args.photo {
-        Some(p) => Some(std::fs::read(p).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?),
-        None => None,
+    let request = EvidenceRequest {
+        kind: args.kind.into(),
+        subject_id: args.delivery_id.clone(),
+        captured_at: args.captured_at.unwrap_or(now),
+        location: args.lat.zip(args.lon).map(|(latitude, longitude)| GeoPoint {
+            latitude,
+            longitude,
+            precision_m: args.precision_m,
+        }),
+        retention_days: args.retention_days,
+        verdict: None,
     };
-    // The policy is checked before the models are even loaded.
-    if photo.is_some() {
-        policy.check_photo()?;
-    }
+    let policy = Policy { photo_opt_out: args.photo_opt_out, confidential_address: args.confidential_address };
     let mut package = Vec::new();
-    let summary = match &photo {
-        Some(bytes) => {
-            let engine = load_engine(models, EngineConfig::default())?;
-            let privacy = PhotoPrivacy { blur_faces: !args.keep_faces, ..PhotoPrivacy::default() };
-            delivery::seal_delivery(&engine, manifest, Some(bytes), policy, privacy, &recipients, &signer, &mut package)
-                .map_err(|e| match e {
-                    delivery::DeliveryError::Evidence(e) => Failure::Evidence(e),
+    let summary = match &args.photo {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+            let sdk = load_sdk(models, SdkConfig::default())?;
+            let faces = if args.keep_faces { FaceRedaction::Keep } else { FaceRedaction::Pixelate };
+            let options = SealOptions { faces, policy };
+            sdk.seal_delivery(&request, &Image::Encoded(&bytes), options, &recipients, &signer, &mut package).map_err(
+                |e| match e {
+                    DeliveryError::Evidence(e) => Failure::Evidence(e),
                     other => Failure::Other(other.to_string()),
-                })?
+                },
+            )?
         }
-        None => trustshot_evidence::seal(manifest, None, policy, &recipients, &signer, &mut package)?,
+        None => delivery::seal_receipt(&request, policy, &recipients, &signer, &mut package)?,
     };
     write_atomically(&args.out, &package, 0o644)?;
     let out = json!({

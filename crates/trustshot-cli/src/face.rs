@@ -5,6 +5,7 @@ use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use trustshot::{Sdk, SdkConfig};
 use trustshot_face::{Decision, EngineConfig, FaceEngine};
 
 #[derive(Args)]
@@ -29,8 +30,8 @@ pub struct DetectArgs {
     json: bool,
 }
 
-pub fn load_engine(models: &Path, config: EngineConfig) -> Result<FaceEngine, String> {
-    FaceEngine::load(models, config).map_err(|e| format!("{e} (run scripts/setup to fetch and convert the models)"))
+pub fn load_sdk(models: &Path, config: SdkConfig) -> Result<Sdk, String> {
+    Sdk::load(models, config).map_err(|e| format!("{e} (run scripts/setup to fetch and convert the models)"))
 }
 
 /// Why a file could not be used: a stable code (`io`, or the pipeline's
@@ -53,6 +54,7 @@ impl From<ReadError> for String {
     }
 }
 
+/// Reads and decodes a picture file (under the engine's limits).
 pub fn read_frame(engine: &FaceEngine, path: &Path) -> Result<trustshot_face::Frame, ReadError> {
     let bytes =
         std::fs::read(path).map_err(|e| ReadError { code: "io", message: format!("{}: {e}", path.display()) })?;
@@ -60,19 +62,18 @@ pub fn read_frame(engine: &FaceEngine, path: &Path) -> Result<trustshot_face::Fr
 }
 
 pub fn verify(models: &Path, args: VerifyArgs) -> CliResult {
-    let engine = load_engine(models, EngineConfig { fmr: args.fmr, ..EngineConfig::default() })?;
-    let analyze = |p: &Path| -> Result<_, String> {
-        let frame = read_frame(&engine, p)?;
-        engine.analyze(&frame).map_err(|e| e.to_string())
-    };
-    let probe = analyze(&args.probe)?;
-    let references = args.references.iter().map(|p| analyze(p)).collect::<Result<Vec<_>, _>>()?;
-    let verdict = engine.verify(&probe, &references).map_err(|e| e.to_string())?;
+    let config =
+        SdkConfig { engine: EngineConfig { fmr: args.fmr, ..EngineConfig::default() }, ..SdkConfig::default() };
+    let sdk = load_sdk(models, config)?;
+    let probe = read_frame(sdk.engine(), &args.probe)?;
+    let references = args.references.iter().map(|p| read_frame(sdk.engine(), p)).collect::<Result<Vec<_>, _>>()?;
+    let v = sdk.verify_photos(&probe, &references).map_err(|e| e.to_string())?;
+    let verdict = v.verdict;
     if args.json {
         let mut out = output::verification(&verdict);
-        out["probe"] = output::analysis(&probe);
-        out["references"] = references.iter().map(output::analysis).collect();
-        out["models"] = output::models(&engine.models());
+        out["probe"] = output::analysis(&v.probe);
+        out["references"] = v.references.iter().map(output::analysis).collect();
+        out["models"] = output::models(&sdk.models());
         println!("{out}");
     } else {
         let score = verdict.score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "-".into());
@@ -90,9 +91,9 @@ pub fn verify(models: &Path, args: VerifyArgs) -> CliResult {
 }
 
 pub fn detect(models: &Path, args: DetectArgs) -> CliResult {
-    let engine = load_engine(models, EngineConfig::default())?;
-    let frame = read_frame(&engine, &args.image)?;
-    let analysis = engine.analyze(&frame).map_err(|e| e.to_string())?;
+    let sdk = load_sdk(models, SdkConfig::default())?;
+    let frame = read_frame(sdk.engine(), &args.image)?;
+    let analysis = sdk.analyze(&frame).map_err(|e| e.to_string())?;
     if args.json {
         let mut out = output::analysis(&analysis);
         out["width"] = json!(frame.width());

@@ -1,15 +1,15 @@
 //! `trustshot verify-id`: is the seller on the selfie the person on the ID?
 
-use crate::face::{load_engine, read_frame};
+use crate::face::{load_sdk, read_frame};
 use crate::output::{self, round};
 use crate::CliResult;
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use trustshot_face::EngineConfig;
+use trustshot::SdkConfig;
 use trustshot_identity::passive::FUSION;
-use trustshot_identity::{verify_id, DocumentConfig, IdDecision, PassiveLiveness};
+use trustshot_identity::IdDecision;
 
 #[derive(Args)]
 pub struct VerifyIdArgs {
@@ -23,23 +23,12 @@ pub struct VerifyIdArgs {
     json: bool,
 }
 
-pub fn load_liveness(models: &Path) -> Result<Option<PassiveLiveness>, String> {
-    match PassiveLiveness::load(models) {
-        Ok(p) => Ok(Some(p)),
-        Err(trustshot_face::FaceError::ModelMissing(_)) => Ok(None),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
 pub fn verify_id_command(models: &Path, args: VerifyIdArgs) -> CliResult {
-    let engine = load_engine(models, EngineConfig::default())?;
-    let liveness = load_liveness(models)?;
-    let document = read_frame(&engine, &args.document)?;
-    let selfie_frame = read_frame(&engine, &args.selfie)?;
-    let selfie = engine.analyze(&selfie_frame).map_err(|e| e.to_string())?;
-    let v = verify_id(&engine, liveness.as_ref(), &DocumentConfig::default(), &document, &selfie_frame, &selfie)
-        .map_err(|e| e.to_string())?;
-    let config = DocumentConfig::default();
+    let sdk = load_sdk(models, SdkConfig::default())?;
+    let document = read_frame(sdk.engine(), &args.document)?;
+    let selfie = read_frame(sdk.engine(), &args.selfie)?;
+    let check = sdk.verify_id(&document, &selfie).map_err(|e| e.to_string())?;
+    let (v, config) = (&check.verdict, &sdk.config().document);
     let out = json!({
         "decision": v.decision.as_str(),
         "scores": {
@@ -61,10 +50,10 @@ pub fn verify_id_command(models: &Path, args: VerifyIdArgs) -> CliResult {
             "portrait_max_glare": config.max_portrait_glare,
             "moire_max_peak": config.max_moire_peak,
         },
-        "reasons": v.reasons.iter().map(|r| json!({"code": r.code, "measured": round(r.measured, 4), "threshold": round(r.threshold, 4)})).collect::<Vec<_>>(),
+        "reasons": v.reasons.iter().map(|r| json!({"code": r.code.as_str(), "measured": round(r.measured, 4), "threshold": round(r.threshold, 4)})).collect::<Vec<_>>(),
         "portrait": v.portrait.map(|p| output::face(&p.face)),
-        "selfie": output::analysis(&selfie),
-        "models": output::models(&[engine.models(), liveness.map(|l| l.models()).unwrap_or_default()].concat()),
+        "selfie": output::analysis(&check.selfie),
+        "models": output::models(&sdk.models()),
     });
     if args.json {
         println!("{out}");

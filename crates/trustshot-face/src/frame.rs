@@ -60,10 +60,6 @@ impl Frame {
         &self.rgb
     }
 
-    pub fn into_rgb(self) -> Vec<u8> {
-        self.rgb
-    }
-
     /// The pixel at (x, y); callers keep x < width and y < height.
     #[inline]
     pub fn pixel(&self, x: u32, y: u32) -> [u8; 3] {

@@ -22,13 +22,16 @@ pub struct BenchReport {
 }
 
 /// Scales and crops `photo` to a 1280x720 JPEG like a camera capture, loads
-/// the models from `model_dir`, and times every stage `iterations` times.
+/// the models from `model_dir` (default configuration), and times every
+/// stage `iterations` times.
 #[uniffi::export]
 pub fn run_bench(model_dir: String, photo: Vec<u8>, iterations: u32) -> Result<BenchReport, FaceError> {
     let frame = trustshot_face::frame::decode(&photo, &Default::default())?;
     let fail = |e: trustshot::bench::BenchError| FaceError::InvalidArgument { detail: e.to_string() };
     let jpeg = trustshot::bench::camera_jpeg(&frame, 1280, 720).map_err(fail)?;
-    let r = trustshot::bench::run(std::path::Path::new(&model_dir), &jpeg, iterations as usize).map_err(fail)?;
+    let config = trustshot::SdkConfig::default();
+    let r =
+        trustshot::bench::run(std::path::Path::new(&model_dir), config, &jpeg, iterations as usize).map_err(fail)?;
     Ok(BenchReport {
         image_width: r.image_width,
         image_height: r.image_height,

@@ -56,9 +56,13 @@ fn one_signer_serves_eight_threads() {
             s.spawn(move || {
                 for i in 0..5 {
                     let id = format!("D-{t}-{i}");
-                    let sealed =
-                        seal_receipt(request(id.clone()), vec![operator.public_key_pem.clone()], signer.clone())
-                            .unwrap();
+                    let sealed = seal_receipt(
+                        request(id.clone()),
+                        DeliveryPolicy::default(),
+                        vec![operator.public_key_pem.clone()],
+                        signer.clone(),
+                    )
+                    .unwrap();
                     let opened =
                         open_package(sealed.package, operator.private_key_pem.clone(), device.public_key_pem.clone())
                             .unwrap();
@@ -89,7 +93,13 @@ impl DeviceSigner for FailingSigner {
 #[test]
 fn a_failing_signer_is_a_signer_error() {
     let operator = generate_key_pair().unwrap();
-    let err = seal_receipt(request("D".into()), vec![operator.public_key_pem], Arc::new(FailingSigner)).unwrap_err();
+    let err = seal_receipt(
+        request("D".into()),
+        DeliveryPolicy::default(),
+        vec![operator.public_key_pem],
+        Arc::new(FailingSigner),
+    )
+    .unwrap_err();
     assert!(matches!(err, EvidenceError::Signer { .. }), "{err:?}");
 }
 

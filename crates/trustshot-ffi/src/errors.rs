@@ -2,7 +2,10 @@
 //! codes, a `detail` sentence for logs (no images, embeddings, names or places
 //! in it). Kotlin names them `FaceException`, `StoreException`, ...
 
+use trustshot::delivery::DeliveryError as CoreDelivery;
 use trustshot::enroll::StoreError as CoreStore;
+use trustshot::liveness::{FlashRunError as CoreFlashRun, LivenessError as CorePassive};
+use trustshot::EnrollError as CoreEnroll;
 use trustshot_evidence::EvidenceError as CoreEvidence;
 use trustshot_face::FaceError as CoreFace;
 use trustshot_identity::FlashError as CoreFlash;
@@ -31,6 +34,17 @@ pub enum FaceError {
     NoReference { detail: String },
     #[error("{detail}")]
     InvalidArgument { detail: String },
+}
+
+impl From<CorePassive> for FaceError {
+    fn from(e: CorePassive) -> Self {
+        let detail = e.to_string();
+        match e {
+            CorePassive::Unavailable => FaceError::ModelMissing { detail },
+            CorePassive::NoFace => FaceError::NoFace { detail },
+            CorePassive::Face(e) => e.into(),
+        }
+    }
 }
 
 impl From<CoreFace> for FaceError {
@@ -106,11 +120,17 @@ impl From<FaceError> for StoreError {
     }
 }
 
-impl From<CoreFace> for StoreError {
-    fn from(e: CoreFace) -> Self {
+impl From<CoreEnroll> for StoreError {
+    fn from(e: CoreEnroll) -> Self {
+        let detail = e.to_string();
         match e {
-            CoreFace::NoReference => StoreError::NotEnrolled { detail: "nothing is enrolled for this person".into() },
-            other => FaceError::from(other).into(),
+            CoreEnroll::Store(e) => e.into(),
+            CoreEnroll::Face(e) => FaceError::from(e).into(),
+            CoreEnroll::CaptureRejected { reasons, .. } => {
+                StoreError::CaptureRejected { detail, reasons: reasons.iter().map(Into::into).collect() }
+            }
+            CoreEnroll::NoReference => StoreError::Face { detail },
+            CoreEnroll::NotEnrolled => StoreError::NotEnrolled { detail },
         }
     }
 }
@@ -148,6 +168,22 @@ impl From<CoreFlash> for LivenessError {
             CoreFlash::NotFinished { .. } => LivenessError::NotFinished { detail },
             CoreFlash::Config(_) | CoreFlash::Randomness => LivenessError::Face { detail },
         }
+    }
+}
+
+impl From<CoreFlashRun> for LivenessError {
+    fn from(e: CoreFlashRun) -> Self {
+        match e {
+            CoreFlashRun::Session(e) => e.into(),
+            CoreFlashRun::Face(e) => FaceError::from(e).into(),
+            CoreFlashRun::Recording(e) => LivenessError::Recording { detail: e.to_string() },
+        }
+    }
+}
+
+impl From<trustshot::flash_recording::RecordingError> for LivenessError {
+    fn from(e: trustshot::flash_recording::RecordingError) -> Self {
+        LivenessError::Recording { detail: e.to_string() }
     }
 }
 
@@ -235,6 +271,16 @@ impl From<CoreEvidence> for EvidenceError {
             CoreEvidence::SignerMismatch { .. } => EvidenceError::SignerMismatch { detail },
             CoreEvidence::BadSignature => EvidenceError::BadSignature { detail },
             CoreEvidence::PhotoMismatch => EvidenceError::PhotoMismatch { detail },
+        }
+    }
+}
+
+impl From<CoreDelivery> for EvidenceError {
+    fn from(e: CoreDelivery) -> Self {
+        match e {
+            CoreDelivery::Photo(e) => FaceError::from(e).into(),
+            CoreDelivery::Evidence(e) => e.into(),
+            CoreDelivery::Encode(_) => EvidenceError::InvalidImage { detail: e.to_string() },
         }
     }
 }

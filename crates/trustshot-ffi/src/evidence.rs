@@ -7,8 +7,8 @@ use crate::face::FaceVerifier;
 use crate::image::ImageInput;
 use std::collections::HashMap;
 use std::sync::Arc;
-use trustshot::delivery::{encode_jpeg, pixelate_faces};
-use trustshot_evidence::{self as ev, Identity, Kind, Location, Manifest, Policy, PublicKey};
+use trustshot::delivery::{self, VerdictDecision};
+use trustshot_evidence::{self as ev, Identity, Kind, Policy, PublicKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum SignatureFormat {
@@ -65,17 +65,71 @@ pub struct GeoPoint {
     pub precision_m: u32,
 }
 
-/// What the customer and the address allow.
+/// What the customer and the address allow (both off by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Record)]
 pub struct DeliveryPolicy {
+    /// The customer opted out of delivery photos: a photo is refused.
+    #[uniffi(default = false)]
     pub photo_opt_out: bool,
+    /// The address is confidential: a photo and a location are refused.
+    #[uniffi(default = false)]
     pub confidential_address: bool,
+}
+
+impl From<DeliveryPolicy> for Policy {
+    fn from(p: DeliveryPolicy) -> Self {
+        Policy { photo_opt_out: p.photo_opt_out, confidential_address: p.confidential_address }
+    }
+}
+
+/// What happens to faces in a delivery photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FaceRedaction {
+    /// Pixelate every face the detector finds (bystanders at the door).
+    Pixelate,
+    /// Keep the photo's faces as they are.
+    Keep,
+}
+
+/// How to seal a delivery photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct SealOptions {
+    pub faces: FaceRedaction,
+    pub policy: DeliveryPolicy,
+}
+
+/// The decision a receipt records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ReceiptDecision {
+    Match,
+    NoMatch,
+    Rejected,
+    Approve,
+    Reject,
+    ManualReview,
+    Passed,
+    Failed,
+}
+
+impl From<ReceiptDecision> for VerdictDecision {
+    fn from(d: ReceiptDecision) -> Self {
+        match d {
+            ReceiptDecision::Match => VerdictDecision::Match,
+            ReceiptDecision::NoMatch => VerdictDecision::NoMatch,
+            ReceiptDecision::Rejected => VerdictDecision::Rejected,
+            ReceiptDecision::Approve => VerdictDecision::Approve,
+            ReceiptDecision::Reject => VerdictDecision::Reject,
+            ReceiptDecision::ManualReview => VerdictDecision::ManualReview,
+            ReceiptDecision::Passed => VerdictDecision::Passed,
+            ReceiptDecision::Failed => VerdictDecision::Failed,
+        }
+    }
 }
 
 /// A decision to record in a receipt.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct EvidenceVerdict {
-    pub decision: String,
+    pub decision: ReceiptDecision,
     pub scores: HashMap<String, f64>,
     pub thresholds: HashMap<String, f64>,
     pub reasons: Vec<String>,
@@ -100,71 +154,72 @@ pub struct SealedEvidence {
     pub manifest_json: String,
 }
 
-fn manifest(request: &EvidenceRequest, models: Vec<ev::ModelRef>) -> Result<Manifest, EvidenceError> {
-    let kind = match request.kind {
-        EvidenceKind::ProofOfDelivery => Kind::ProofOfDelivery,
-        EvidenceKind::IdentityCheck => Kind::IdentityCheck,
-        EvidenceKind::DocumentCheck => Kind::DocumentCheck,
-    };
-    let mut m = Manifest::new(kind, request.subject_id.clone(), request.captured_at_unix);
-    m.expires_at = Some(ev::manifest::expiry(request.captured_at_unix, request.retention_days)?);
-    if let Some(g) = request.location {
-        m.location = Some(Location::rounded(g.latitude, g.longitude, g.precision_m)?);
+impl From<&EvidenceRequest> for delivery::EvidenceRequest {
+    fn from(r: &EvidenceRequest) -> Self {
+        delivery::EvidenceRequest {
+            kind: match r.kind {
+                EvidenceKind::ProofOfDelivery => Kind::ProofOfDelivery,
+                EvidenceKind::IdentityCheck => Kind::IdentityCheck,
+                EvidenceKind::DocumentCheck => Kind::DocumentCheck,
+            },
+            subject_id: r.subject_id.clone(),
+            captured_at: r.captured_at_unix,
+            location: r.location.map(|g| delivery::GeoPoint {
+                latitude: g.latitude,
+                longitude: g.longitude,
+                precision_m: g.precision_m,
+            }),
+            retention_days: r.retention_days,
+            verdict: r.verdict.as_ref().map(|v| ev::Verdict {
+                decision: VerdictDecision::from(v.decision).as_str().into(),
+                scores: v.scores.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                thresholds: v.thresholds.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                reasons: v.reasons.clone(),
+            }),
+        }
     }
-    m.verdict = request.verdict.as_ref().map(|v| ev::Verdict {
-        decision: v.decision.clone(),
-        scores: v.scores.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-        thresholds: v.thresholds.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-        reasons: v.reasons.clone(),
-    });
-    m.models = models;
-    Ok(m)
 }
 
 fn recipients(pems: &[String]) -> Result<Vec<PublicKey>, EvidenceError> {
     Ok(pems.iter().map(|p| PublicKey::from_pem(p)).collect::<Result<_, _>>()?)
 }
 
+fn sealed(package: Vec<u8>, summary: ev::SealSummary) -> SealedEvidence {
+    SealedEvidence { package, manifest_json: summary.manifest.to_json() }
+}
+
 #[uniffi::export]
 impl FaceVerifier {
     /// Seals a proof of delivery: the policy is checked first, then the photo
-    /// is re-encoded without metadata (faces pixelated when `blur_faces`),
-    /// then signed by `signer` and encrypted to every recipient (PEM public keys).
+    /// is re-encoded without metadata (faces pixelated unless `options.faces`
+    /// keeps them), then signed by `signer` and encrypted to every recipient
+    /// (PEM public keys). The manifest names the loaded models.
     pub fn seal_delivery(
         &self,
         request: EvidenceRequest,
         photo: ImageInput,
-        blur_faces: bool,
-        policy: DeliveryPolicy,
+        options: SealOptions,
         recipients_pem: Vec<String>,
         signer: Arc<dyn DeviceSigner>,
     ) -> Result<SealedEvidence, EvidenceError> {
-        let policy = Policy { photo_opt_out: policy.photo_opt_out, confidential_address: policy.confidential_address };
-        policy.check_photo()?;
-        let frame = self.frame(&photo)?;
-        let frame = if blur_faces {
-            pixelate_faces(&frame, &self.engine).map_err(crate::errors::FaceError::from)?.0
-        } else {
-            frame
+        let options = delivery::SealOptions {
+            faces: match options.faces {
+                FaceRedaction::Pixelate => delivery::FaceRedaction::Pixelate,
+                FaceRedaction::Keep => delivery::FaceRedaction::Keep,
+            },
+            policy: options.policy.into(),
         };
-        let jpeg = encode_jpeg(&frame, 90).map_err(|e| EvidenceError::InvalidImage { detail: e.to_string() })?;
-        let models = self.models().into_iter().map(|m| ev::ModelRef { id: m.id, sha256: m.sha256 }).collect();
-        let manifest = manifest(&request, models)?;
-        seal(manifest, Some(&jpeg), policy, &recipients(&recipients_pem)?, signer)
+        let mut package = Vec::new();
+        let summary = self.sdk.seal_delivery(
+            &(&request).into(),
+            &photo.image(),
+            options,
+            &recipients(&recipients_pem)?,
+            &ForeignSigner(signer),
+            &mut package,
+        )?;
+        Ok(sealed(package, summary))
     }
-}
-
-fn seal(
-    manifest: Manifest,
-    jpeg: Option<&[u8]>,
-    policy: Policy,
-    recipients: &[PublicKey],
-    signer: Arc<dyn DeviceSigner>,
-) -> Result<SealedEvidence, EvidenceError> {
-    let mut package = Vec::new();
-    let input = jpeg.map(|j| ev::PhotoInput { media_type: "image/jpeg".into(), data: ev::PhotoData::Bytes(j) });
-    let summary = ev::seal(manifest, input, policy, recipients, &ForeignSigner(signer), &mut package)?;
-    Ok(SealedEvidence { package, manifest_json: summary.manifest.to_json() })
 }
 
 /// Seals a receipt without a photo (a verification verdict, or a delivery
@@ -172,10 +227,19 @@ fn seal(
 #[uniffi::export]
 pub fn seal_receipt(
     request: EvidenceRequest,
+    policy: DeliveryPolicy,
     recipients_pem: Vec<String>,
     signer: Arc<dyn DeviceSigner>,
 ) -> Result<SealedEvidence, EvidenceError> {
-    seal(manifest(&request, Vec::new())?, None, Policy::default(), &recipients(&recipients_pem)?, signer)
+    let mut package = Vec::new();
+    let summary = delivery::seal_receipt(
+        &(&request).into(),
+        policy.into(),
+        &recipients(&recipients_pem)?,
+        &ForeignSigner(signer),
+        &mut package,
+    )?;
+    Ok(sealed(package, summary))
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]

@@ -1,14 +1,16 @@
-//! FaceVerifier: the models loaded once, and every face question the apps ask
-//! (detect and check a capture, verify against references, passive liveness,
-//! challenge sessions, ID document against selfie).
+//! FaceVerifier: the app's handle on the SDK (`trustshot::Sdk`, models loaded
+//! once), the face records, and the selfie flows: analyse a capture, verify
+//! it against reference photos. Liveness, the ID check, enrollment and
+//! sealing are further methods on it (liveness.rs, id_check.rs, store.rs,
+//! evidence.rs); each is one `Sdk` call and the mapping of its result.
 
-use crate::errors::{FaceError, LivenessError};
+use crate::config::TrustshotConfig;
+use crate::errors::FaceError;
 use crate::image::ImageInput;
-use std::sync::{Arc, Mutex};
-use trustshot_face::engine::{Analysis, Subject, Verification};
-use trustshot_face::quality::Reason;
-use trustshot_face::{Decision, EngineConfig, FaceEngine, Frame, ModelInfo};
-use trustshot_identity::{self as identity, DocumentConfig, IdDecision, PassiveLiveness};
+use std::sync::Arc;
+use trustshot::{Sdk, SdkConfig};
+use trustshot_face::quality::{Reason, ReasonCode};
+use trustshot_face::{Analysis, Decision, Frame, ModelInfo, Subject, Verification};
 
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct Point {
@@ -24,6 +26,12 @@ pub struct FaceBox {
     pub height: f32,
 }
 
+impl From<trustshot_face::geometry::Rect> for FaceBox {
+    fn from(r: trustshot_face::geometry::Rect) -> Self {
+        FaceBox { x: r.x, y: r.y, width: r.w, height: r.h }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct DetectedFace {
     pub bbox: FaceBox,
@@ -35,16 +43,55 @@ pub struct DetectedFace {
     pub face_probability: f32,
 }
 
+/// Why a capture was refused (apps localise their message by this code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum QualityCode {
+    NoFace,
+    SeveralFaces,
+    FaceTooSmall,
+    TooDark,
+    TooBright,
+    Blurry,
+    HeadTurned,
+    HeadTilted,
+    FaceCutOff,
+}
+
+impl From<ReasonCode> for QualityCode {
+    fn from(c: ReasonCode) -> Self {
+        match c {
+            ReasonCode::NoFace => QualityCode::NoFace,
+            ReasonCode::SeveralFaces => QualityCode::SeveralFaces,
+            ReasonCode::FaceTooSmall => QualityCode::FaceTooSmall,
+            ReasonCode::TooDark => QualityCode::TooDark,
+            ReasonCode::TooBright => QualityCode::TooBright,
+            ReasonCode::Blurry => QualityCode::Blurry,
+            ReasonCode::HeadTurned => QualityCode::HeadTurned,
+            ReasonCode::HeadTilted => QualityCode::HeadTilted,
+            ReasonCode::FaceCutOff => QualityCode::FaceCutOff,
+        }
+    }
+}
+
 /// A failed capture check: the measured value and the limit it crossed.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct QualityReason {
-    /// Stable code: no_face, several_faces, face_too_small, too_dark, too_bright,
-    /// blurry, head_turned, head_tilted, face_cut_off.
-    pub code: String,
+    pub code: QualityCode,
     pub measured: f32,
     pub threshold: f32,
     /// What the user should do, in English (apps localise by `code`).
     pub advice: String,
+}
+
+impl From<&Reason> for QualityReason {
+    fn from(r: &Reason) -> Self {
+        QualityReason {
+            code: r.code.into(),
+            measured: r.measured,
+            threshold: r.threshold,
+            advice: r.code.advice().into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -69,6 +116,37 @@ pub struct FaceAnalysis {
     pub quality: QualityReport,
 }
 
+impl From<&Analysis> for FaceAnalysis {
+    fn from(a: &Analysis) -> Self {
+        let m = &a.quality.measures;
+        FaceAnalysis {
+            faces: a
+                .faces
+                .iter()
+                .map(|f| DetectedFace {
+                    bbox: f.bbox.into(),
+                    landmarks: f.landmarks.iter().map(|p| Point { x: p.x, y: p.y }).collect(),
+                    score: f.score,
+                    face_probability: f.face_probability,
+                })
+                .collect(),
+            main_face: a.main.map(|i| i as u32),
+            quality: QualityReport {
+                passed: a.quality.passed(),
+                face_count: m.face_count as u32,
+                face_width: m.face_width,
+                brightness: m.brightness,
+                sharpness: m.sharpness,
+                yaw: m.pose.yaw,
+                pitch: m.pose.pitch,
+                roll: m.pose.roll,
+                cut_off: m.cut_off,
+                reasons: a.quality.reasons.iter().map(QualityReason::from).collect(),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum MatchDecision {
     Match,
@@ -77,10 +155,19 @@ pub enum MatchDecision {
     Rejected,
 }
 
+/// Which picture of a verification a rejection is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ImageRole {
+    Probe,
+    /// The `index`-th reference picture, in the order given.
+    Reference {
+        index: u32,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Rejection {
-    /// "probe" or "reference[i]".
-    pub image: String,
+    pub image: ImageRole,
     pub reason: QualityReason,
 }
 
@@ -95,6 +182,32 @@ pub struct VerificationResult {
     pub reasons: Vec<Rejection>,
 }
 
+impl From<&Verification> for VerificationResult {
+    fn from(v: &Verification) -> Self {
+        VerificationResult {
+            decision: match v.decision {
+                Decision::Match => MatchDecision::Match,
+                Decision::NoMatch => MatchDecision::NoMatch,
+                Decision::Rejected => MatchDecision::Rejected,
+            },
+            score: v.score,
+            threshold: v.threshold,
+            fmr: v.fmr,
+            reasons: v
+                .reasons
+                .iter()
+                .map(|r| Rejection {
+                    image: match r.subject {
+                        Subject::Probe => ImageRole::Probe,
+                        Subject::Reference(i) => ImageRole::Reference { index: i as u32 },
+                    },
+                    reason: (&r.reason).into(),
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ModelDescription {
     pub id: String,
@@ -102,344 +215,68 @@ pub struct ModelDescription {
     pub sha256: String,
 }
 
-pub(crate) fn reason(r: &Reason) -> QualityReason {
-    QualityReason {
-        code: r.code.as_str().into(),
-        measured: r.measured,
-        threshold: r.threshold,
-        advice: r.code.advice().into(),
+impl From<ModelInfo> for ModelDescription {
+    fn from(m: ModelInfo) -> Self {
+        ModelDescription { id: m.id, file: m.file, sha256: m.sha256 }
     }
 }
 
-pub(crate) fn analysis(a: &Analysis) -> FaceAnalysis {
-    let m = &a.quality.measures;
-    FaceAnalysis {
-        faces: a
-            .faces
-            .iter()
-            .map(|f| DetectedFace {
-                bbox: FaceBox { x: f.bbox.x, y: f.bbox.y, width: f.bbox.w, height: f.bbox.h },
-                landmarks: f.landmarks.iter().map(|p| Point { x: p.x, y: p.y }).collect(),
-                score: f.score,
-                face_probability: f.face_probability,
-            })
-            .collect(),
-        main_face: a.main.map(|i| i as u32),
-        quality: QualityReport {
-            passed: a.quality.passed(),
-            face_count: m.face_count as u32,
-            face_width: m.face_width,
-            brightness: m.brightness,
-            sharpness: m.sharpness,
-            yaw: m.pose.yaw,
-            pitch: m.pose.pitch,
-            roll: m.pose.roll,
-            cut_off: m.cut_off,
-            reasons: a.quality.reasons.iter().map(reason).collect(),
-        },
-    }
-}
-
-pub(crate) fn verification(v: &Verification) -> VerificationResult {
-    VerificationResult {
-        decision: match v.decision {
-            Decision::Match => MatchDecision::Match,
-            Decision::NoMatch => MatchDecision::NoMatch,
-            Decision::Rejected => MatchDecision::Rejected,
-        },
-        score: v.score,
-        threshold: v.threshold,
-        fmr: v.fmr,
-        reasons: v
-            .reasons
-            .iter()
-            .map(|r| Rejection {
-                image: match r.subject {
-                    Subject::Probe => "probe".into(),
-                    Subject::Reference(i) => format!("reference[{i}]"),
-                },
-                reason: reason(&r.reason),
-            })
-            .collect(),
-    }
-}
-
-fn model(m: ModelInfo) -> ModelDescription {
-    ModelDescription { id: m.id, file: m.file, sha256: m.sha256 }
-}
-
-/// The face models, loaded once from a directory; share one instance.
+/// The SDK with its models loaded, from a directory; share one instance.
 #[derive(uniffi::Object)]
 pub struct FaceVerifier {
-    pub(crate) engine: Arc<FaceEngine>,
-    pub(crate) liveness: Option<PassiveLiveness>,
+    pub(crate) sdk: Arc<Sdk>,
 }
 
 impl FaceVerifier {
     pub(crate) fn frame(&self, image: &ImageInput) -> Result<Frame, FaceError> {
-        image.to_frame(&self.engine.config().limits)
+        Ok(self.sdk.frame(&image.image())?)
     }
 
-    pub(crate) fn analyze_frame(&self, image: &ImageInput) -> Result<(Frame, Analysis), FaceError> {
-        let frame = self.frame(image)?;
-        let a = self.engine.analyze(&frame)?;
-        Ok((frame, a))
+    pub(crate) fn frames(&self, images: &[ImageInput]) -> Result<Vec<Frame>, FaceError> {
+        images.iter().map(|i| self.frame(i)).collect()
     }
 }
 
 #[uniffi::export]
 impl FaceVerifier {
     /// Loads the models from `model_dir` (the files `scripts/setup` puts in
-    /// models/dist; on Android, copy them out of the assets first). Liveness is
-    /// loaded when its models are present.
+    /// models/dist) with the default configuration. Liveness is loaded when
+    /// its models are present.
     #[uniffi::constructor]
     pub fn new(model_dir: String) -> Result<Arc<Self>, FaceError> {
-        let dir = std::path::Path::new(&model_dir);
-        let engine = Arc::new(FaceEngine::load(dir, EngineConfig::default())?);
-        let liveness = match PassiveLiveness::load(dir) {
-            Ok(l) => Some(l),
-            Err(trustshot_face::FaceError::ModelMissing(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
-        Ok(Arc::new(FaceVerifier { engine, liveness }))
+        FaceVerifier::with_config(model_dir, SdkConfig::default().into())
+    }
+
+    /// Loads the models with `config` (start from `defaultConfig()`).
+    #[uniffi::constructor]
+    pub fn with_config(model_dir: String, config: TrustshotConfig) -> Result<Arc<Self>, FaceError> {
+        let sdk = Sdk::load(std::path::Path::new(&model_dir), config.into())?;
+        Ok(Arc::new(FaceVerifier { sdk: Arc::new(sdk) }))
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> TrustshotConfig {
+        (*self.sdk.config()).into()
     }
 
     /// Faces and capture quality of one picture.
     pub fn analyze(&self, image: ImageInput) -> Result<FaceAnalysis, FaceError> {
-        Ok(analysis(&self.analyze_frame(&image)?.1))
+        Ok((&self.sdk.analyze(&self.frame(&image)?)?).into())
     }
 
     /// Is the person on `probe` the person on `references` (averaged into one template)?
     pub fn verify(&self, probe: ImageInput, references: Vec<ImageInput>) -> Result<VerificationResult, FaceError> {
-        let probe = self.analyze_frame(&probe)?.1;
-        let refs = references.iter().map(|r| self.analyze_frame(r).map(|(_, a)| a)).collect::<Result<Vec<_>, _>>()?;
-        Ok(verification(&self.engine.verify(&probe, &refs)?))
+        let v = self.sdk.verify_photos(&self.frame(&probe)?, &self.frames(&references)?)?;
+        Ok((&v.verdict).into())
     }
 
     /// Whether the liveness models are installed.
     pub fn liveness_available(&self) -> bool {
-        self.liveness.is_some()
+        self.sdk.liveness().is_some()
     }
 
     /// The loaded models, with the SHA-256 of each file (for receipts).
     pub fn models(&self) -> Vec<ModelDescription> {
-        let mut all = self.engine.models();
-        if let Some(l) = &self.liveness {
-            all.extend(l.models());
-        }
-        all.into_iter().map(model).collect()
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
-pub struct LivenessResult {
-    pub live: bool,
-    /// Fused live probability, 0..1.
-    pub score: f32,
-    pub threshold: f32,
-    /// The cues behind the score.
-    pub model_score: f32,
-    pub high_freq: f32,
-    pub glare: f32,
-}
-
-fn liveness_result(s: &trustshot_identity::LivenessScore) -> LivenessResult {
-    LivenessResult {
-        live: s.live,
-        score: s.score,
-        threshold: s.threshold,
-        model_score: s.cues.model,
-        high_freq: s.cues.high_freq,
-        glare: s.cues.glare,
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum ChallengeAction {
-    TurnLeft,
-    TurnRight,
-    MoveCloser,
-    Blink,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum ChallengeState {
-    /// Waiting for a frontal face to start from.
-    Starting,
-    InProgress {
-        done: u32,
-        current: ChallengeAction,
-    },
-    Passed,
-    /// `reason`: face_changed, several_faces or still_image.
-    Failed {
-        reason: String,
-    },
-    TimedOut,
-}
-
-fn action(a: identity::Action) -> ChallengeAction {
-    match a {
-        identity::Action::TurnLeft => ChallengeAction::TurnLeft,
-        identity::Action::TurnRight => ChallengeAction::TurnRight,
-        identity::Action::MoveCloser => ChallengeAction::MoveCloser,
-        identity::Action::Blink => ChallengeAction::Blink,
-    }
-}
-
-/// What a capture screen shows for an action: a stable key (apps localise by
-/// it; CHANGELOG.md states the policy for keys) and the default English text.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Prompt {
-    pub key: String,
-    pub text: String,
-}
-
-/// The prompt for `action` (e.g. key `challenge.turn_left`, "Turn your head slowly to your left.").
-#[uniffi::export]
-pub fn challenge_prompt(action: ChallengeAction) -> Prompt {
-    let core = match action {
-        ChallengeAction::TurnLeft => identity::Action::TurnLeft,
-        ChallengeAction::TurnRight => identity::Action::TurnRight,
-        ChallengeAction::MoveCloser => identity::Action::MoveCloser,
-        ChallengeAction::Blink => identity::Action::Blink,
-    };
-    Prompt { key: core.prompt_key(), text: core.instruction().into() }
-}
-
-/// An active-liveness session: ask for its actions in order, feed it frames.
-#[derive(uniffi::Object)]
-pub struct ChallengeSession {
-    engine_limits: trustshot_face::Limits,
-    inner: Mutex<identity::ChallengeSession>,
-}
-
-#[uniffi::export]
-impl ChallengeSession {
-    pub fn actions(&self) -> Vec<ChallengeAction> {
-        self.lock().actions().iter().copied().map(action).collect()
-    }
-
-    /// Feeds a frame taken at `timestamp_ms` (monotonic, increasing).
-    pub fn push_frame(&self, image: ImageInput, timestamp_ms: u64) -> Result<ChallengeState, LivenessError> {
-        let frame = image.to_frame(&self.engine_limits)?;
-        let state = self.lock().push_frame(&frame, timestamp_ms)?;
-        Ok(match state {
-            identity::SessionState::Starting => ChallengeState::Starting,
-            identity::SessionState::InProgress { done, current } => {
-                ChallengeState::InProgress { done: done as u32, current: action(current) }
-            }
-            identity::SessionState::Passed => ChallengeState::Passed,
-            identity::SessionState::Failed(r) => ChallengeState::Failed { reason: r.as_str().into() },
-            identity::SessionState::TimedOut => ChallengeState::TimedOut,
-        })
-    }
-}
-
-impl ChallengeSession {
-    fn lock(&self) -> std::sync::MutexGuard<'_, identity::ChallengeSession> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum IdVerdict {
-    Approve,
-    Reject,
-    ManualReview,
-}
-
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct IdReason {
-    pub code: String,
-    pub measured: f32,
-    pub threshold: f32,
-}
-
-/// An ID check, with everything a human reviewer needs.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct IdResult {
-    pub decision: IdVerdict,
-    pub face_match: Option<f32>,
-    pub approve_threshold: f32,
-    pub reject_threshold: f32,
-    pub liveness: Option<LivenessResult>,
-    /// In the coordinates of the document turned upright by `portrait_rotation_degrees`.
-    pub portrait: Option<FaceBox>,
-    /// The clockwise turn (0, 90, 180, 270) that made the document upright
-    /// (documents photographed sideways are tried in every orientation).
-    pub portrait_rotation_degrees: Option<u32>,
-    pub portrait_sharpness: Option<f32>,
-    pub portrait_glare: Option<f32>,
-    pub moire_peak: Option<f32>,
-    pub selfie: FaceAnalysis,
-    pub reasons: Vec<IdReason>,
-}
-
-#[uniffi::export]
-impl FaceVerifier {
-    /// Passive liveness of the main face of one picture.
-    pub fn check_liveness(&self, image: ImageInput) -> Result<LivenessResult, FaceError> {
-        let model = self
-            .liveness
-            .as_ref()
-            .ok_or_else(|| FaceError::ModelMissing { detail: "no liveness model installed".into() })?;
-        let (frame, a) = self.analyze_frame(&image)?;
-        let face =
-            a.main.map(|i| a.faces[i]).ok_or_else(|| FaceError::NoFace { detail: "no face in the picture".into() })?;
-        Ok(liveness_result(&model.assess(&frame, &face)?))
-    }
-
-    /// Starts a challenge of `actions` random actions (1 to 4).
-    pub fn start_challenge(&self, actions: u32) -> Result<Arc<ChallengeSession>, LivenessError> {
-        let config = identity::ChallengeConfig { actions: actions as usize, ..Default::default() };
-        let session = identity::ChallengeSession::new(self.engine.clone(), config)?;
-        Ok(Arc::new(ChallengeSession { engine_limits: self.engine.config().limits, inner: Mutex::new(session) }))
-    }
-
-    /// Starts a screen colour-flash session (a fresh random sequence).
-    pub fn start_flash_challenge(&self) -> Result<Arc<crate::flash::FlashChallenge>, LivenessError> {
-        Ok(Arc::new(crate::flash::FlashChallenge::start(self.engine.clone())?))
-    }
-
-    /// Is the seller on `selfie` the person on the ID `document`?
-    pub fn verify_id(&self, document: ImageInput, selfie: ImageInput) -> Result<IdResult, FaceError> {
-        let document = self.frame(&document)?;
-        let (selfie_frame, selfie) = self.analyze_frame(&selfie)?;
-        let v = identity::verify_id(
-            &self.engine,
-            self.liveness.as_ref(),
-            &DocumentConfig::default(),
-            &document,
-            &selfie_frame,
-            &selfie,
-        )?;
-        Ok(IdResult {
-            decision: match v.decision {
-                IdDecision::Approve => IdVerdict::Approve,
-                IdDecision::Reject => IdVerdict::Reject,
-                IdDecision::ManualReview => IdVerdict::ManualReview,
-            },
-            face_match: v.face_match,
-            approve_threshold: v.approve_threshold,
-            reject_threshold: v.reject_threshold,
-            liveness: v.liveness.as_ref().map(liveness_result),
-            portrait: v.portrait.map(|p| FaceBox {
-                x: p.face.bbox.x,
-                y: p.face.bbox.y,
-                width: p.face.bbox.w,
-                height: p.face.bbox.h,
-            }),
-            portrait_rotation_degrees: v.portrait.map(|p| p.orientation.degrees()),
-            portrait_sharpness: v.portrait.map(|p| p.sharpness),
-            portrait_glare: v.portrait.map(|p| p.glare),
-            moire_peak: v.portrait.map(|p| p.moire_peak),
-            selfie: analysis(&selfie),
-            reasons: v
-                .reasons
-                .iter()
-                .map(|r| IdReason { code: r.code.clone(), measured: r.measured, threshold: r.threshold })
-                .collect(),
-        })
+        self.sdk.models().into_iter().map(ModelDescription::from).collect()
     }
 }

@@ -7,10 +7,10 @@
 //! `record_to` saves a session for calibrating them on a device.
 
 use crate::errors::{FaceError, LivenessError};
+use crate::face::FaceVerifier;
 use crate::image::ImageInput;
 use std::sync::{Arc, Mutex};
-use trustshot::flash_recording::Recorder;
-use trustshot_face::FaceEngine;
+use trustshot::{FlashRun, Sdk};
 use trustshot_identity::flash as core;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -117,25 +117,25 @@ fn verdict(v: core::FlashVerdict) -> FlashVerdict {
     }
 }
 
-struct Inner {
-    session: core::FlashSession,
-    recorder: Option<Recorder>,
-}
-
+/// A colour-flash session (start it with `FaceVerifier.startFlashChallenge`).
 #[derive(uniffi::Object)]
 pub struct FlashChallenge {
-    engine: Arc<FaceEngine>,
-    inner: Mutex<Inner>,
+    sdk: Arc<Sdk>,
+    run: Mutex<FlashRun>,
 }
 
 impl FlashChallenge {
-    pub(crate) fn start(engine: Arc<FaceEngine>) -> Result<FlashChallenge, LivenessError> {
-        let session = core::FlashSession::new(core::FlashConfig::default())?;
-        Ok(FlashChallenge { engine, inner: Mutex::new(Inner { session, recorder: None }) })
+    fn lock(&self) -> std::sync::MutexGuard<'_, FlashRun> {
+        self.run.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+#[uniffi::export]
+impl FaceVerifier {
+    /// Starts a screen colour-flash session (a fresh random sequence).
+    pub fn start_flash_challenge(&self) -> Result<Arc<FlashChallenge>, LivenessError> {
+        let run = self.sdk.start_flash()?;
+        Ok(Arc::new(FlashChallenge { sdk: self.sdk.clone(), run: Mutex::new(run) }))
     }
 }
 
@@ -144,7 +144,6 @@ impl FlashChallenge {
     /// The colours to show, in order (drawn from the OS CSPRNG for this session).
     pub fn sequence(&self) -> Vec<FlashStep> {
         self.lock()
-            .session
             .sequence()
             .iter()
             .map(|s| {
@@ -156,48 +155,28 @@ impl FlashChallenge {
 
     /// Step `step` appeared on the display at `timestamp_ms` (the frames' clock).
     pub fn displayed(&self, step: u32, timestamp_ms: u64) -> Result<FlashProgress, LivenessError> {
-        let mut inner = self.lock();
-        let p = inner.session.displayed(step as usize, timestamp_ms)?;
-        if let Some(r) = inner.recorder.as_mut() {
-            r.displayed(timestamp_ms).map_err(recording_error)?;
-        }
-        Ok(progress(p))
+        Ok(progress(self.lock().displayed(step as usize, timestamp_ms)?))
     }
 
     /// Feeds a camera frame taken at `timestamp_ms`; the largest face is measured.
     pub fn push_frame(&self, image: ImageInput, timestamp_ms: u64) -> Result<FlashProgress, LivenessError> {
-        let frame = image.to_frame(&self.engine.config().limits)?;
-        let faces = self.engine.detect(&frame).map_err(FaceError::from)?;
-        let face = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
-        let mut inner = self.lock();
-        let p = inner.session.push_frame(&frame, face, timestamp_ms)?;
-        if let Some(r) = inner.recorder.as_mut() {
-            r.frame(&frame, timestamp_ms).map_err(recording_error)?;
-        }
-        Ok(progress(p))
+        let frame = self.sdk.frame(&image.image()).map_err(FaceError::from)?;
+        Ok(progress(self.lock().push_frame(&frame, timestamp_ms)?))
     }
 
     pub fn progress(&self) -> FlashProgress {
-        progress(self.lock().session.progress())
+        progress(self.lock().progress())
     }
 
     /// The judged session; `NotFinished` until every colour was shown and is over.
     pub fn verdict(&self) -> Result<FlashVerdict, LivenessError> {
-        Ok(verdict(self.lock().session.verdict()?))
+        Ok(verdict(self.lock().verdict()?))
     }
 
     /// From now on, saves every frame (JPEG) and the timings to the folder
     /// `dir`, for calibration on a test device (`trustshot eval flash
     /// --session DIR`). The pictures are faces in the clear: never in production.
     pub fn record_to(&self, dir: String) -> Result<(), LivenessError> {
-        let mut inner = self.lock();
-        let recorder =
-            Recorder::create(std::path::Path::new(&dir), inner.session.sequence()).map_err(recording_error)?;
-        inner.recorder = Some(recorder);
-        Ok(())
+        Ok(self.lock().record_to(std::path::Path::new(&dir))?)
     }
-}
-
-fn recording_error(e: trustshot::flash_recording::RecordingError) -> LivenessError {
-    LivenessError::Recording { detail: e.to_string() }
 }

@@ -1,9 +1,8 @@
 //! How pictures cross the boundary: encoded bytes (JPEG/PNG, EXIF orientation
 //! applied) or a raw camera buffer with its geometry and rotation.
 
-use crate::errors::FaceError;
-use trustshot_face::frame::{self, CameraBuffer, Limits, Rotation};
-use trustshot_face::Frame;
+use trustshot::Image;
+use trustshot_face::frame::{self, CameraBuffer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum PixelFormat {
@@ -20,20 +19,52 @@ pub enum PixelFormat {
     I420,
 }
 
+/// The clockwise turn that makes a picture upright (CameraX
+/// `imageInfo.rotationDegrees`; on iOS from the capture connection's orientation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Rotation {
+    Deg0,
+    Deg90,
+    Deg180,
+    Deg270,
+}
+
+impl From<Rotation> for frame::Rotation {
+    fn from(r: Rotation) -> Self {
+        match r {
+            Rotation::Deg0 => frame::Rotation::R0,
+            Rotation::Deg90 => frame::Rotation::R90,
+            Rotation::Deg180 => frame::Rotation::R180,
+            Rotation::Deg270 => frame::Rotation::R270,
+        }
+    }
+}
+
+impl From<frame::Rotation> for Rotation {
+    fn from(r: frame::Rotation) -> Self {
+        match r {
+            frame::Rotation::R0 => Rotation::Deg0,
+            frame::Rotation::R90 => Rotation::Deg90,
+            frame::Rotation::R180 => Rotation::Deg180,
+            frame::Rotation::R270 => Rotation::Deg270,
+        }
+    }
+}
+
 #[derive(Debug, Clone, uniffi::Enum)]
 pub enum ImageInput {
     /// JPEG or PNG file bytes.
     Encoded { bytes: Vec<u8> },
-    /// A camera frame. `row_stride` is the byte pitch of the first plane;
-    /// `rotation_degrees` (0, 90, 180, 270) turns it upright, clockwise.
-    Camera { bytes: Vec<u8>, width: u32, height: u32, row_stride: u32, format: PixelFormat, rotation_degrees: u32 },
+    /// A camera frame. `row_stride` is the byte pitch of the first plane.
+    Camera { bytes: Vec<u8>, width: u32, height: u32, row_stride: u32, format: PixelFormat, rotation: Rotation },
 }
 
 impl ImageInput {
-    pub(crate) fn to_frame(&self, limits: &Limits) -> Result<Frame, FaceError> {
-        Ok(match self {
-            ImageInput::Encoded { bytes } => frame::decode(bytes, limits)?,
-            ImageInput::Camera { bytes, width, height, row_stride, format, rotation_degrees } => CameraBuffer {
+    /// The SDK's view of this input (borrowed, not copied).
+    pub(crate) fn image(&self) -> Image<'_> {
+        match self {
+            ImageInput::Encoded { bytes } => Image::Encoded(bytes),
+            ImageInput::Camera { bytes, width, height, row_stride, format, rotation } => Image::Camera(CameraBuffer {
                 data: bytes,
                 width: *width,
                 height: *height,
@@ -46,9 +77,8 @@ impl ImageInput {
                     PixelFormat::Nv12 => frame::PixelFormat::Nv12,
                     PixelFormat::I420 => frame::PixelFormat::I420,
                 },
-                rotation: Rotation::from_degrees(*rotation_degrees)?,
-            }
-            .to_frame(limits)?,
-        })
+                rotation: (*rotation).into(),
+            }),
+        }
     }
 }

@@ -4,32 +4,43 @@
 //! small error enum whose variant names are stable codes.
 //!
 //! ```text
-//! image     ImageInput: encoded bytes or a camera buffer
-//! face      FaceVerifier: detect + quality, verify, liveness, challenge, ID check
+//! config    TrustshotConfig: every tuning knob, defaults from the core (defaultConfig())
+//! image     ImageInput: encoded bytes or a camera buffer; Rotation
+//! face      FaceVerifier (wraps trustshot::Sdk): analyze, verify photo vs photos
+//! store     EnrollmentStore + StoreKeyProvider (the app's key): enroll, verify enrolled
+//! liveness  passive liveness, ChallengeSession, prompts
 //! flash     FlashChallenge: the screen colour-flash session
-//! store     EnrollmentStore + StoreKeyProvider (the app's key)
-//! evidence  seal / open / inspect + DeviceSigner (the app's keystore)
+//! id_check  verifyId: document vs selfie, approve / reject / manual review
+//! evidence  seal delivery / receipt, open / inspect + DeviceSigner (the app's keystore)
 //! bench     the bench harness, for running on a device
 //! errors    FaceError, StoreError, LivenessError, EvidenceError
 //! ```
-//! Every object is Send + Sync: load a FaceVerifier once and share it.
+//! Each method is one `trustshot::Sdk` call and the mapping of its result:
+//! no flow logic lives here. Every object is Send + Sync: load a
+//! FaceVerifier once and share it.
 
 mod bench;
 #[cfg(test)]
 mod callback_threads;
+mod config;
 mod errors;
 mod evidence;
 mod face;
 mod flash;
+mod id_check;
 mod image;
+mod liveness;
 mod store;
 
 pub use bench::*;
+pub use config::*;
 pub use errors::*;
 pub use evidence::*;
 pub use face::*;
 pub use flash::*;
+pub use id_check::*;
 pub use image::*;
+pub use liveness::*;
 pub use store::*;
 
 uniffi::setup_scaffolding!();

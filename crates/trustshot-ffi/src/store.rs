@@ -2,11 +2,10 @@
 //! (Android Keystore, iOS keychain), until the user asks for their removal.
 
 use crate::errors::StoreError;
-use crate::face::{reason, verification, FaceVerifier, VerificationResult};
+use crate::face::{FaceVerifier, VerificationResult};
 use crate::image::ImageInput;
 use std::sync::Arc;
 use trustshot::enroll::{Template, TemplateStore};
-use trustshot_face::embed::TEMPLATE_KIND;
 
 /// The app's 32-byte store key. Called once, when the store is opened; the key
 /// is then held only by the AES-GCM key schedule.
@@ -50,20 +49,8 @@ impl EnrollmentStore {
         person_id: String,
         images: Vec<ImageInput>,
     ) -> Result<Vec<TemplateInfo>, StoreError> {
-        let mut embeddings = Vec::new();
-        for image in &images {
-            let (_, a) = verifier.analyze_frame(image)?;
-            match a.embedding {
-                Some(e) => embeddings.push(e),
-                None => {
-                    return Err(StoreError::CaptureRejected {
-                        detail: "a reference picture failed the capture-quality gate".into(),
-                        reasons: a.quality.reasons.iter().map(reason).collect(),
-                    })
-                }
-            }
-        }
-        Ok(self.store.enroll(&person_id, TEMPLATE_KIND, embeddings)?.iter().map(info).collect())
+        let frames = verifier.frames(&images)?;
+        Ok(verifier.sdk.enroll(&self.store, &person_id, &frames)?.iter().map(info).collect())
     }
 
     /// Verifies `probe` against the templates of `person_id`.
@@ -73,9 +60,8 @@ impl EnrollmentStore {
         person_id: String,
         probe: ImageInput,
     ) -> Result<VerificationResult, StoreError> {
-        let (_, a) = verifier.analyze_frame(&probe)?;
-        let enrolled = self.store.embeddings_of(&person_id, TEMPLATE_KIND)?;
-        Ok(verification(&verifier.engine.verify_enrolled(&a, &enrolled)?))
+        let v = verifier.sdk.verify_enrolled(&self.store, &person_id, &verifier.frame(&probe)?)?;
+        Ok((&v.verdict).into())
     }
 
     /// Every template, oldest first (read from the file: what other handles

@@ -87,6 +87,20 @@ pub struct ChallengeConfig {
     pub still_window_ms: u64,
 }
 
+impl ChallengeConfig {
+    /// Refuses settings no session can be judged with.
+    pub fn check(&self) -> Result<(), SessionError> {
+        let (closed, open) = (self.blink_closed_ratio, self.blink_open_ratio);
+        if !(closed > 0.0 && closed < open && open <= 1.0) {
+            return Err(SessionError::Config("blink ratios must satisfy 0 < closed < open <= 1"));
+        }
+        if operating_point(self.same_face_fmr).is_none() {
+            return Err(SessionError::Config("same_face_fmr must be a calibrated operating point"));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ChallengeConfig {
     fn default() -> Self {
         ChallengeConfig {
@@ -230,10 +244,7 @@ impl ChallengeSession {
         if actions.is_empty() {
             return Err(SessionError::Config("at least one action"));
         }
-        let (closed, open) = (config.blink_closed_ratio, config.blink_open_ratio);
-        if !(closed > 0.0 && closed < open && open <= 1.0) {
-            return Err(SessionError::Config("blink ratios must satisfy 0 < closed < open <= 1"));
-        }
+        config.check()?;
         let same_face_threshold = operating_point(config.same_face_fmr)
             .ok_or(SessionError::Config("same_face_fmr must be a calibrated operating point"))?
             .threshold;

@@ -24,7 +24,7 @@ use trustshot_face::align::align;
 use trustshot_face::detect::Face;
 use trustshot_face::matcher::operating_point;
 use trustshot_face::quality::luma_stats;
-use trustshot_face::{Analysis, FaceEngine, FaceError, Frame, Rotation};
+use trustshot_face::{Analysis, FaceEngine, FaceError, Frame, ReasonCode, Rotation};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdDecision {
@@ -78,10 +78,58 @@ impl Default for DocumentConfig {
     }
 }
 
+/// Why an ID check was not approved outright. `as_str` codes are a public
+/// contract (the CLI's JSON, receipts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdReasonCode {
+    /// The selfie failed the capture-quality gate for this reason (`selfie_<reason>`).
+    Selfie(ReasonCode),
+    LivenessFailed,
+    /// No liveness model is installed: a person must look (manual review).
+    LivenessUnavailable,
+    PortraitNotFound,
+    PortraitTooSmall,
+    PortraitBlurred,
+    PortraitGlare,
+    /// The document shows the moiré of a photographed screen.
+    ScreenRecaptureSuspected,
+    /// Below the reject threshold: a different person.
+    FaceMismatch,
+    /// Between the reject and approve thresholds: a person decides.
+    FaceMatchUncertain,
+}
+
+impl IdReasonCode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IdReasonCode::Selfie(code) => match code {
+                ReasonCode::NoFace => "selfie_no_face",
+                ReasonCode::SeveralFaces => "selfie_several_faces",
+                ReasonCode::FaceTooSmall => "selfie_face_too_small",
+                ReasonCode::TooDark => "selfie_too_dark",
+                ReasonCode::TooBright => "selfie_too_bright",
+                ReasonCode::Blurry => "selfie_blurry",
+                ReasonCode::HeadTurned => "selfie_head_turned",
+                ReasonCode::HeadTilted => "selfie_head_tilted",
+                ReasonCode::FaceCutOff => "selfie_face_cut_off",
+            },
+            IdReasonCode::LivenessFailed => "liveness_failed",
+            IdReasonCode::LivenessUnavailable => "liveness_unavailable",
+            IdReasonCode::PortraitNotFound => "portrait_not_found",
+            IdReasonCode::PortraitTooSmall => "portrait_too_small",
+            IdReasonCode::PortraitBlurred => "portrait_blurred",
+            IdReasonCode::PortraitGlare => "portrait_glare",
+            IdReasonCode::ScreenRecaptureSuspected => "screen_recapture_suspected",
+            IdReasonCode::FaceMismatch => "face_mismatch",
+            IdReasonCode::FaceMatchUncertain => "face_match_uncertain",
+        }
+    }
+}
+
 /// One reason behind a decision: what was measured, against which threshold.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IdReason {
-    pub code: String,
+    pub code: IdReasonCode,
     pub measured: f32,
     pub threshold: f32,
 }
@@ -108,7 +156,6 @@ pub struct IdVerification {
     pub reject_threshold: f32,
     pub liveness: Option<LivenessScore>,
     pub portrait: Option<PortraitCheck>,
-    pub selfie_quality_passed: bool,
     /// Everything that kept the decision from approve (empty when approved).
     pub reasons: Vec<IdReason>,
 }
@@ -174,8 +221,8 @@ pub fn check_portrait(portrait: &Portrait) -> PortraitCheck {
     }
 }
 
-fn reason(code: impl Into<String>, measured: f32, threshold: f32) -> IdReason {
-    IdReason { code: code.into(), measured, threshold }
+fn reason(code: IdReasonCode, measured: f32, threshold: f32) -> IdReason {
+    IdReason { code, measured, threshold }
 }
 
 /// The full check. `selfie` must already be analysed (quality gate and
@@ -200,7 +247,7 @@ pub fn verify_id(
 
     // The selfie: a usable capture and a live person.
     for r in &selfie.quality.reasons {
-        reasons.push(reason(format!("selfie_{}", r.code.as_str()), r.measured, r.threshold));
+        reasons.push(reason(IdReasonCode::Selfie(r.code), r.measured, r.threshold));
         rejected = true;
     }
     let selfie_face = selfie.main.map(|i| selfie.faces[i]);
@@ -208,13 +255,13 @@ pub fn verify_id(
         (Some(model), Some(face)) => {
             let score = model.assess(selfie_frame, &face)?;
             if !score.live {
-                reasons.push(reason("liveness_failed", score.score, score.threshold));
+                reasons.push(reason(IdReasonCode::LivenessFailed, score.score, score.threshold));
                 rejected = true;
             }
             Some(score)
         }
         (None, _) => {
-            reasons.push(reason("liveness_unavailable", 0.0, 1.0));
+            reasons.push(reason(IdReasonCode::LivenessUnavailable, 0.0, 1.0));
             None
         }
         (Some(_), None) => None,
@@ -226,22 +273,22 @@ pub fn verify_id(
     let mut face_match = None;
     match (&portrait, &found) {
         (None, _) | (_, None) => {
-            reasons.push(reason("portrait_not_found", 0.0, 1.0));
+            reasons.push(reason(IdReasonCode::PortraitNotFound, 0.0, 1.0));
             rejected = true;
         }
         (Some(p), Some(found)) => {
             let checks = [
-                (p.width < config.min_portrait_px, "portrait_too_small", p.width, config.min_portrait_px),
+                (p.width < config.min_portrait_px, IdReasonCode::PortraitTooSmall, p.width, config.min_portrait_px),
                 (
                     p.sharpness < config.min_portrait_sharpness,
-                    "portrait_blurred",
+                    IdReasonCode::PortraitBlurred,
                     p.sharpness,
                     config.min_portrait_sharpness,
                 ),
-                (p.glare > config.max_portrait_glare, "portrait_glare", p.glare, config.max_portrait_glare),
+                (p.glare > config.max_portrait_glare, IdReasonCode::PortraitGlare, p.glare, config.max_portrait_glare),
                 (
                     p.moire_peak > config.max_moire_peak,
-                    "screen_recapture_suspected",
+                    IdReasonCode::ScreenRecaptureSuspected,
                     p.moire_peak,
                     config.max_moire_peak,
                 ),
@@ -256,10 +303,10 @@ pub fn verify_id(
                 let score = selfie_embedding.cosine(&portrait_embedding);
                 face_match = Some(score);
                 if score < reject {
-                    reasons.push(reason("face_mismatch", score, reject));
+                    reasons.push(reason(IdReasonCode::FaceMismatch, score, reject));
                     rejected = true;
                 } else if score < approve {
-                    reasons.push(reason("face_match_uncertain", score, approve));
+                    reasons.push(reason(IdReasonCode::FaceMatchUncertain, score, approve));
                 }
             }
         }
@@ -278,7 +325,6 @@ pub fn verify_id(
         reject_threshold: reject,
         liveness: live,
         portrait,
-        selfie_quality_passed: selfie.quality.passed(),
         reasons,
     })
 }

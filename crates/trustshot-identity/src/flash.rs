@@ -144,7 +144,8 @@ impl Default for FlashConfig {
 }
 
 impl FlashConfig {
-    fn check(&self) -> Result<(), FlashError> {
+    /// Refuses settings no session can be judged with.
+    pub fn check(&self) -> Result<(), FlashError> {
         if !(4..=16).contains(&self.steps) {
             return Err(FlashError::Config("between 4 and 16 steps"));
         }

@@ -14,7 +14,7 @@ pub mod flash;
 pub mod passive;
 
 pub use challenge::{Action, ChallengeConfig, ChallengeSession, FailReason, SessionError, SessionState};
-pub use document::{verify_id, DocumentConfig, IdDecision, IdReason, IdVerification};
+pub use document::{verify_id, DocumentConfig, IdDecision, IdReason, IdReasonCode, IdVerification};
 pub use flash::{
     FlashColour, FlashConfig, FlashError, FlashFailure, FlashProgress, FlashSession, FlashStep, FlashVerdict,
     LightSample,

@@ -13,8 +13,8 @@ use support::*;
 use trustshot_face::{EngineConfig, FaceEngine, Frame, Rotation};
 use trustshot_identity::document::find_portrait;
 use trustshot_identity::{
-    verify_id, Action, ChallengeConfig, ChallengeSession, DocumentConfig, FailReason, IdDecision, PassiveLiveness,
-    SessionError, SessionState,
+    verify_id, Action, ChallengeConfig, ChallengeSession, DocumentConfig, FailReason, IdDecision, IdReasonCode,
+    PassiveLiveness, SessionError, SessionState,
 };
 
 fn liveness() -> &'static PassiveLiveness {
@@ -194,7 +194,7 @@ fn a_sideways_or_upside_down_document_gives_its_portrait_and_orientation() {
         .unwrap();
     let p = v.portrait.expect("portrait found on the sideways passport");
     assert_eq!(p.orientation, Rotation::R270);
-    assert!(!v.reasons.iter().any(|r| r.code == "portrait_not_found"), "{:?}", v.reasons);
+    assert!(!v.reasons.iter().any(|r| r.code == IdReasonCode::PortraitNotFound), "{:?}", v.reasons);
 }
 
 #[test]
@@ -230,7 +230,7 @@ fn same_fictitious_holder_matches_and_different_holders_do_not() {
             .unwrap();
     assert!(other.face_match.unwrap() < other.reject_threshold, "{:?}", other.face_match);
     assert_eq!(other.decision, IdDecision::Reject);
-    assert!(other.reasons.iter().any(|r| r.code == "face_mismatch"));
+    assert!(other.reasons.iter().any(|r| r.code == IdReasonCode::FaceMismatch));
 }
 
 #[test]
@@ -247,7 +247,7 @@ fn a_document_without_a_portrait_is_rejected_with_the_reason() {
     )
     .unwrap();
     assert_eq!(v.decision, IdDecision::Reject);
-    assert!(v.reasons.iter().any(|r| r.code == "portrait_not_found"));
+    assert!(v.reasons.iter().any(|r| r.code == IdReasonCode::PortraitNotFound));
 }
 
 /// Consecutive webcam frames of one person (the replay set's live recording,

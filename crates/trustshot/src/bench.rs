@@ -4,11 +4,11 @@
 //!
 //! Timings are measured, never asserted: shared machines are noisy.
 
+use crate::{Sdk, SdkConfig};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
-use trustshot_face::{EngineConfig, FaceEngine, Frame};
-use trustshot_identity::{Action, ChallengeConfig, ChallengeSession, PassiveLiveness};
+use trustshot_face::{FaceEngine, Frame};
+use trustshot_identity::{Action, ChallengeConfig, ChallengeSession};
 
 /// Statistics of one stage, in milliseconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,18 +70,14 @@ pub fn camera_jpeg(frame: &Frame, width: u32, height: u32) -> Result<Vec<u8>, Be
 /// Loads the models, then runs `iterations` times on `jpeg`: the face
 /// pipeline stage by stage, passive liveness and a challenge-session step (when
 /// the liveness models are installed), and sealing a 4 MB evidence package.
-pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchReport, BenchError> {
+pub fn run(model_dir: &Path, config: SdkConfig, jpeg: &[u8], iterations: usize) -> Result<BenchReport, BenchError> {
     if iterations == 0 {
         return Err(BenchError::NoIterations);
     }
     let start = Instant::now();
-    let engine = Arc::new(FaceEngine::load(model_dir, EngineConfig::default())?);
-    let liveness = match PassiveLiveness::load(model_dir) {
-        Ok(l) => Some(l),
-        Err(trustshot_face::FaceError::ModelMissing(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
+    let sdk = Sdk::load(model_dir, config)?;
     let model_load_ms = ms(start);
+    let (engine, liveness) = (sdk.engine(), sdk.liveness());
 
     let mut decode = Vec::new();
     let mut detect = Vec::new();
@@ -117,12 +113,12 @@ pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchRepo
         stats("decode_detect_align_embed", total),
     ];
     let frame = engine.decode(jpeg)?;
-    stages.push(detect_portrait(&engine, &frame, iterations)?);
-    stages.push(face_check(model_dir, &engine, &frame, iterations)?);
-    stages.push(eye_openness(&engine, &frame, iterations)?);
-    stages.push(document_portrait(&engine, &frame, iterations)?);
-    stages.push(pixelate_large(&engine, &frame, iterations)?);
-    if let Some(liveness) = &liveness {
+    stages.push(detect_portrait(engine, &frame, iterations)?);
+    stages.push(face_check(model_dir, engine, &frame, iterations)?);
+    stages.push(eye_openness(engine, &frame, iterations)?);
+    stages.push(document_portrait(engine, &frame, iterations)?);
+    stages.push(pixelate_large(engine, &frame, iterations)?);
+    if let Some(liveness) = liveness {
         let face = *engine.analyze(&frame)?.faces.first().ok_or(BenchError::NoUsableFace)?;
         stages.push(timed("liveness_passive", iterations, || {
             liveness.assess(&frame, &face)?;
@@ -131,7 +127,7 @@ pub fn run(model_dir: &Path, jpeg: &[u8], iterations: usize) -> Result<BenchRepo
         // A challenge session fed the same frame: each step detects and
         // judges (the still-image rule is off, so the session never ends);
         // a blink step also measures both eyes, and the same frame never blinks.
-        let config = ChallengeConfig { still_window_ms: u64::MAX, ..ChallengeConfig::default() };
+        let config = ChallengeConfig { still_window_ms: u64::MAX, ..sdk.config().challenge };
         for (name, action) in [("challenge_step", Action::TurnLeft), ("challenge_step_blink", Action::Blink)] {
             let mut session = ChallengeSession::with_actions(engine.clone(), config, vec![action])
                 .map_err(|e| BenchError::Encode(e.to_string()))?;

@@ -1,14 +1,20 @@
-//! Proof of delivery: the privacy steps a photo goes through before it is
-//! sealed, and the sealing itself.
+//! "Was the parcel delivered here?": the proof-of-delivery photo goes
+//! through the privacy steps, then is sealed with its manifest, signed by the
+//! device key and encrypted to the operator (`trustshot_evidence`).
 //!
-//! The photo is decoded (EXIF orientation applied) and re-encoded as a fresh
-//! JPEG, which leaves EXIF, GPS and maker notes behind; faces the detector finds
-//! (bystanders at the door) can be pixelated first; the location is rounded to
-//! a stated precision by `Location::rounded`. The delivery policy is checked
-//! before any of it: a refused photo is never decoded.
+//! The delivery policy is checked first: a refused photo is never decoded.
+//! The photo is then decoded (EXIF orientation applied) and re-encoded as a
+//! fresh JPEG, which leaves EXIF, GPS and maker notes behind; faces the
+//! detector finds (bystanders at the door) are pixelated unless the caller
+//! keeps them; the location is rounded to the requested grid
+//! (`Location::rounded`), and refused for a confidential address.
 
 use crate::face::{FaceEngine, FaceError, Frame};
-use trustshot_evidence::{EvidenceError, Manifest, Policy, PublicKey, SealSummary, Signer};
+use crate::sdk::{Image, Sdk};
+use trustshot_evidence::{
+    EvidenceError, Kind, Location, Manifest, ModelRef, PhotoData, PhotoInput, Policy, PublicKey, SealSummary, Signer,
+    Verdict,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
@@ -20,19 +26,138 @@ pub enum DeliveryError {
     Encode(String),
 }
 
-/// What to do to a delivery photo before sealing it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PhotoPrivacy {
-    /// Pixelate every face the detector finds.
-    pub blur_faces: bool,
-    /// JPEG quality of the re-encoded photo (1..=100).
-    pub jpeg_quality: u8,
+/// What a package says: the manifest fields the caller decides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvidenceRequest {
+    pub kind: Kind,
+    /// Delivery id, or the verified subject's id (opaque to the SDK).
+    pub subject_id: String,
+    /// Capture time, Unix seconds.
+    pub captured_at: i64,
+    pub location: Option<GeoPoint>,
+    /// The operator deletes the evidence this many days after capture (1 to 36500).
+    pub retention_days: u32,
+    pub verdict: Option<Verdict>,
 }
 
-impl Default for PhotoPrivacy {
-    fn default() -> Self {
-        PhotoPrivacy { blur_faces: true, jpeg_quality: 90 }
+/// The decision a receipt records (`Verdict::decision` holds `as_str`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictDecision {
+    Match,
+    NoMatch,
+    Rejected,
+    Approve,
+    Reject,
+    ManualReview,
+    Passed,
+    Failed,
+}
+
+impl VerdictDecision {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VerdictDecision::Match => "match",
+            VerdictDecision::NoMatch => "no_match",
+            VerdictDecision::Rejected => "rejected",
+            VerdictDecision::Approve => "approve",
+            VerdictDecision::Reject => "reject",
+            VerdictDecision::ManualReview => "manual_review",
+            VerdictDecision::Passed => "passed",
+            VerdictDecision::Failed => "failed",
+        }
     }
+}
+
+/// Where the photo was taken, before rounding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeoPoint {
+    pub latitude: f64,
+    pub longitude: f64,
+    /// Rounded to a grid of this many metres before sealing.
+    pub precision_m: u32,
+}
+
+impl EvidenceRequest {
+    /// The manifest, with the expiry computed (checked, no wrap) and the
+    /// location rounded; `models` name the networks behind the verdicts.
+    pub fn manifest(&self, models: Vec<ModelRef>) -> Result<Manifest, EvidenceError> {
+        let mut m = Manifest::new(self.kind, self.subject_id.clone(), self.captured_at);
+        m.expires_at = Some(trustshot_evidence::manifest::expiry(self.captured_at, self.retention_days)?);
+        if let Some(g) = self.location {
+            m.location = Some(Location::rounded(g.latitude, g.longitude, g.precision_m)?);
+        }
+        m.verdict = self.verdict.clone();
+        m.models = models;
+        Ok(m)
+    }
+}
+
+/// What happens to faces in a delivery photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FaceRedaction {
+    /// Pixelate every face the detector finds (bystanders at the door).
+    #[default]
+    Pixelate,
+    /// Keep the photo's faces as they are (the operator's own policy allows it).
+    Keep,
+}
+
+/// How to seal a delivery photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SealOptions {
+    pub faces: FaceRedaction,
+    /// What the customer and the address allow.
+    pub policy: Policy,
+}
+
+impl Sdk {
+    /// Seals a proof-of-delivery photo: policy first, then the privacy steps,
+    /// then the package, written to `out`. The manifest names the loaded models.
+    pub fn seal_delivery(
+        &self,
+        request: &EvidenceRequest,
+        photo: &Image,
+        options: SealOptions,
+        recipients: &[PublicKey],
+        signer: &dyn Signer,
+        out: &mut dyn std::io::Write,
+    ) -> Result<SealSummary, DeliveryError> {
+        // The evidence crate enforces the whole policy when sealing; asking
+        // here too means a refused photo is never even decoded.
+        options.policy.check_photo()?;
+        let manifest = request.manifest(self.model_refs())?;
+        let frame = self.frame(photo)?;
+        let jpeg = self.prepare_photo(&frame, options.faces)?;
+        let input = PhotoInput { media_type: "image/jpeg".into(), data: PhotoData::Bytes(&jpeg) };
+        Ok(trustshot_evidence::seal(manifest, Some(input), options.policy, recipients, signer, out)?)
+    }
+
+    /// The photo as it is sealed: faces pixelated (unless kept) and
+    /// re-encoded without metadata.
+    pub fn prepare_photo(&self, frame: &Frame, faces: FaceRedaction) -> Result<Vec<u8>, DeliveryError> {
+        let jpeg_quality = self.config().delivery.jpeg_quality;
+        match faces {
+            FaceRedaction::Pixelate => encode_jpeg(&pixelate_faces(frame, self.engine())?.0, jpeg_quality),
+            FaceRedaction::Keep => encode_jpeg(frame, jpeg_quality),
+        }
+    }
+
+    fn model_refs(&self) -> Vec<ModelRef> {
+        self.models().into_iter().map(|m| ModelRef { id: m.id, sha256: m.sha256 }).collect()
+    }
+}
+
+/// Seals a receipt without a photo (a verification verdict, or a delivery
+/// whose policy forbids a photo); needs no model.
+pub fn seal_receipt(
+    request: &EvidenceRequest,
+    policy: Policy,
+    recipients: &[PublicKey],
+    signer: &dyn Signer,
+    out: &mut dyn std::io::Write,
+) -> Result<SealSummary, EvidenceError> {
+    let manifest = request.manifest(Vec::new())?;
+    trustshot_evidence::seal(manifest, None, policy, recipients, signer, out)
 }
 
 /// Pixelates each face box (grown by a quarter on every side) into blocks of
@@ -81,46 +206,4 @@ pub fn encode_jpeg(frame: &Frame, quality: u8) -> Result<Vec<u8>, DeliveryError>
         .encode(frame.rgb(), frame.width(), frame.height(), image::ExtendedColorType::Rgb8)
         .map_err(|e| DeliveryError::Encode(e.to_string()))?;
     Ok(out)
-}
-
-/// A delivery photo after the privacy steps: fresh JPEG bytes and how many
-/// faces were pixelated.
-pub struct PreparedPhoto {
-    pub jpeg: Vec<u8>,
-    pub faces_blurred: usize,
-}
-
-/// Decodes, optionally pixelates faces, and re-encodes (metadata dropped).
-pub fn prepare_photo(engine: &FaceEngine, bytes: &[u8], privacy: PhotoPrivacy) -> Result<PreparedPhoto, DeliveryError> {
-    let frame = engine.decode(bytes)?;
-    let (frame, faces_blurred) = if privacy.blur_faces { pixelate_faces(&frame, engine)? } else { (frame, 0) };
-    Ok(PreparedPhoto { jpeg: encode_jpeg(&frame, privacy.jpeg_quality)?, faces_blurred })
-}
-
-/// Seals a proof of delivery: policy first, then the privacy steps, then the
-/// package. With no photo (or a policy that forbids one) pass `photo: None`
-/// to seal a receipt.
-#[allow(clippy::too_many_arguments)] // each is a separate decision of the caller's
-pub fn seal_delivery(
-    engine: &FaceEngine,
-    manifest: Manifest,
-    photo: Option<&[u8]>,
-    policy: Policy,
-    privacy: PhotoPrivacy,
-    recipients: &[PublicKey],
-    signer: &dyn Signer,
-    out: &mut dyn std::io::Write,
-) -> Result<SealSummary, DeliveryError> {
-    let prepared = match photo {
-        Some(bytes) => {
-            policy.check_photo()?;
-            Some(prepare_photo(engine, bytes, privacy)?)
-        }
-        None => None,
-    };
-    let input = prepared.as_ref().map(|p| trustshot_evidence::PhotoInput {
-        media_type: "image/jpeg".into(),
-        data: trustshot_evidence::PhotoData::Bytes(&p.jpeg),
-    });
-    Ok(trustshot_evidence::seal(manifest, input, policy, recipients, signer, out)?)
 }

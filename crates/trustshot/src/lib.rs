@@ -2,16 +2,39 @@
 //!
 //! The core crates each answer one question (`trustshot-face`: is this the
 //! same person?; `trustshot-identity`: is a live person there, and is the ID
-//! real?; `trustshot-evidence`: sealed proof). This crate puts them together the
-//! way the apps use them: the enrollment store (`enroll`), the delivery-photo
-//! flow (`delivery`), recording colour-flash sessions for device calibration
-//! (`flash_recording`), and the bench harness that the CLI and the mobile
-//! bindings both run.
+//! real?; `trustshot-evidence`: sealed proof). This crate puts them together
+//! the way the apps use them, as one object, [`Sdk`], with one method per
+//! flow; the CLI (`trustshot-cli`) and the mobile bindings (`trustshot-ffi`)
+//! are adapters over it.
+//!
+//! ```text
+//! sdk              Sdk: the models loaded once, the configuration, pictures in (Image -> Frame)
+//! config           SdkConfig: every tuning knob, in one place
+//! selfie           analyze, verify_photos, enroll, verify_enrolled   (is this the enrolled driver?)
+//! enroll           TemplateStore: templates sealed at rest, locked, rollback-checked
+//! liveness         check_liveness, start_challenge, start_flash      (is a live person there?)
+//! id_check         verify_id                                          (is the seller the person on the ID?)
+//! delivery         seal_delivery, seal_receipt                        (was the parcel delivered here?)
+//! flash_recording  colour-flash sessions saved for device calibration
+//! bench            the per-stage bench harness the CLI and the apps run
+//! ```
 
 pub mod bench;
+pub mod config;
 pub mod delivery;
 pub mod enroll;
 pub mod flash_recording;
+pub mod id_check;
+pub mod liveness;
+pub mod sdk;
+pub mod selfie;
 
+pub use config::{DeliveryConfig, SdkConfig};
+pub use delivery::{EvidenceRequest, FaceRedaction, GeoPoint, SealOptions, VerdictDecision};
+pub use id_check::IdCheck;
+pub use liveness::{FlashRun, LivenessCheck};
+pub use sdk::{Image, Sdk};
+pub use selfie::{EnrollError, EnrolledVerification, PhotoVerification};
 pub use trustshot_evidence as evidence;
 pub use trustshot_face as face;
+pub use trustshot_identity as identity;

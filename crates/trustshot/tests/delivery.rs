@@ -4,10 +4,28 @@
 #[path = "../../trustshot-face/tests/support/mod.rs"]
 mod support;
 
+use std::sync::OnceLock;
 use support::*;
-use trustshot::delivery::{pixelate_faces, prepare_photo, seal_delivery, PhotoPrivacy};
-use trustshot::evidence::{EvidenceError, Kind, Manifest, Policy, SoftwareSigner};
+use trustshot::delivery::{pixelate_faces, seal_receipt, DeliveryError};
+use trustshot::evidence::{EvidenceError, Kind, Policy, SoftwareSigner};
+use trustshot::{EvidenceRequest, FaceRedaction, GeoPoint, Image, Sdk, SdkConfig, SealOptions};
 use trustshot_face::Decision;
+
+fn sdk() -> &'static Sdk {
+    static SDK: OnceLock<Sdk> = OnceLock::new();
+    SDK.get_or_init(|| Sdk::load(&model_dir(), SdkConfig::default()).expect("run scripts/setup"))
+}
+
+fn request(id: &str) -> EvidenceRequest {
+    EvidenceRequest {
+        kind: Kind::ProofOfDelivery,
+        subject_id: id.into(),
+        captured_at: 1_790_000_000,
+        location: None,
+        retention_days: 30,
+        verdict: None,
+    }
+}
 
 /// The sample JPEG with an EXIF segment holding a GPS position and a maker note.
 fn photo_with_gps() -> Vec<u8> {
@@ -34,12 +52,13 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 fn re_encoding_drops_exif_gps_and_maker_notes() {
     let original = photo_with_gps();
     assert!(contains(&original, b"Exif") && contains(&original, b"GPS 48.8584N"));
-    let prepared = prepare_photo(engine(), &original, PhotoPrivacy { blur_faces: false, jpeg_quality: 90 }).unwrap();
-    assert!(!contains(&prepared.jpeg, b"Exif"));
-    assert!(!contains(&prepared.jpeg, b"GPS 48.8584N"));
-    assert!(!contains(&prepared.jpeg, b"secret maker note"));
+    let frame = sdk().frame(&Image::Encoded(&original)).unwrap();
+    let prepared = sdk().prepare_photo(&frame, FaceRedaction::Keep).unwrap();
+    assert!(!contains(&prepared, b"Exif"));
+    assert!(!contains(&prepared, b"GPS 48.8584N"));
+    assert!(!contains(&prepared, b"secret maker note"));
     // Still the same picture.
-    let a = engine().analyze(&engine().decode(&prepared.jpeg).unwrap()).unwrap();
+    let a = engine().analyze(&engine().decode(&prepared).unwrap()).unwrap();
     let b = engine().analyze(&sample("obama.jpg")).unwrap();
     assert_eq!(engine().verify(&a, &[b]).unwrap().decision, Decision::Match);
 }
@@ -72,27 +91,52 @@ fn policy_refuses_the_photo_but_not_the_receipt() {
     let operator = trustshot::evidence::keys::generate().unwrap();
     let device = trustshot::evidence::keys::generate().unwrap();
     let signer = SoftwareSigner::from_pkcs8_pem(&device.private_pem).unwrap();
-    let manifest = Manifest::new(Kind::ProofOfDelivery, "D-5", 1_790_000_000);
     let policy = Policy { photo_opt_out: true, ..Policy::default() };
+    let options = SealOptions { faces: FaceRedaction::Pixelate, policy };
     let mut out = Vec::new();
-    let err = seal_delivery(
-        engine(),
-        manifest.clone(),
-        Some(b"not a photo"),
-        policy,
-        PhotoPrivacy::default(),
-        &[operator.public],
-        &signer,
-        &mut out,
-    )
-    .err()
-    .unwrap();
-    assert!(matches!(err, trustshot::delivery::DeliveryError::Evidence(EvidenceError::PhotoNotAllowed(_))), "{err}");
+    // Refused before the bytes are read: they are not even a picture.
+    let photo = Image::Encoded(b"not a photo");
+    let err = sdk().seal_delivery(&request("D-5"), &photo, options, &[operator.public], &signer, &mut out).unwrap_err();
+    assert!(matches!(err, DeliveryError::Evidence(EvidenceError::PhotoNotAllowed(_))), "{err}");
     assert!(out.is_empty());
-    let receipt =
-        seal_delivery(engine(), manifest, None, policy, PhotoPrivacy::default(), &[operator.public], &signer, &mut out)
-            .unwrap();
+    let receipt = seal_receipt(&request("D-5"), policy, &[operator.public], &signer, &mut out).unwrap();
     assert!(receipt.manifest.photo.is_none() && !out.is_empty());
+    // A confidential address takes no location, on a receipt either.
+    let confidential = Policy { confidential_address: true, ..Policy::default() };
+    let placed = EvidenceRequest {
+        location: Some(GeoPoint { latitude: 52.52, longitude: 13.405, precision_m: 100 }),
+        ..request("D-6")
+    };
+    let err = seal_receipt(&placed, confidential, &[operator.public], &signer, &mut Vec::new()).unwrap_err();
+    assert!(matches!(err, EvidenceError::LocationNotAllowed), "{err}");
+}
+
+#[test]
+fn a_sealed_delivery_names_the_models_and_pixelates_by_default() {
+    let operator = trustshot::evidence::keys::generate().unwrap();
+    let device = trustshot::evidence::keys::generate().unwrap();
+    let signer = SoftwareSigner::from_pkcs8_pem(&device.private_pem).unwrap();
+    let photo = sample_bytes("obama.jpg");
+    let mut out = Vec::new();
+    let summary = sdk()
+        .seal_delivery(
+            &request("D-7"),
+            &Image::Encoded(&photo),
+            SealOptions::default(),
+            &[operator.public],
+            &signer,
+            &mut out,
+        )
+        .unwrap();
+    let ids: Vec<&str> = summary.manifest.models.iter().map(|m| m.id.as_str()).collect();
+    assert!(ids.contains(&"sface-2021dec") && ids.contains(&"yunet-2023mar"), "{ids:?}");
+    // The sealed photo is the pixelated one: the face no longer matches.
+    let identity = trustshot::evidence::Identity::from_pkcs8_pem(&operator.private_pem).unwrap();
+    let mut sealed_photo = Vec::new();
+    trustshot::evidence::open(&mut out.as_slice(), &identity, &device.public, &mut sealed_photo).unwrap();
+    let after = engine().analyze(&engine().decode(&sealed_photo).unwrap()).unwrap();
+    let reference = engine().analyze(&sample("obama3.jpg")).unwrap();
+    assert!(after.embedding.is_none() || engine().verify(&after, &[reference]).unwrap().decision != Decision::Match);
 }
 
 /// Issue 15, defect 3: on a 4000x3000 doorstep-sized photo, bystanders'

@@ -42,10 +42,10 @@ final class TrustshotTests: XCTestCase {
             ctx.draw(image, in: CGRect(x: 0, y: 0, width: w, height: h))
             for i in 0..<(w * h * 4) where i % 4 != 3 { raw[i] = UInt8(Double(raw[i]) * 0.25) }
         }
-        let dark = ImageInput.camera(bytes: bytes, width: UInt32(w), height: UInt32(h), rowStride: UInt32(w * 4), format: .bgra8888, rotationDegrees: 0)
+        let dark = ImageInput.camera(bytes: bytes, width: UInt32(w), height: UInt32(h), rowStride: UInt32(w * 4), format: .bgra8888, rotation: .deg0)
         let result = try Self.verifier.verify(probe: dark, references: [try sample("obama3.jpg")])
         XCTAssertEqual(result.decision, .rejected)
-        XCTAssertTrue(result.reasons.contains { $0.reason.code == "too_dark" && $0.image == "probe" })
+        XCTAssertTrue(result.reasons.contains { $0.reason.code == .tooDark && $0.image == .probe })
     }
 
     func testSealWithTheDeviceSignerAndOpenInRust() throws {
@@ -54,8 +54,8 @@ final class TrustshotTests: XCTestCase {
         let request = EvidenceRequest(kind: .proofOfDelivery, subjectId: "D-100", capturedAtUnix: 1_790_000_000,
                                       location: GeoPoint(latitude: 52.52, longitude: 13.405, precisionM: 100),
                                       retentionDays: 90, verdict: nil)
-        let sealed = try Self.verifier.sealDelivery(request: request, photo: try sample("obama.jpg"), blurFaces: true,
-                                                    policy: DeliveryPolicy(photoOptOut: false, confidentialAddress: false),
+        let sealed = try Self.verifier.sealDelivery(request: request, photo: try sample("obama.jpg"),
+                                                    options: SealOptions(faces: .pixelate, policy: DeliveryPolicy()),
                                                     recipientsPem: [operatorKey.publicKeyPem], signer: device)
         let opened = try openPackage(package: sealed.package, recipientPrivateKeyPem: operatorKey.privateKeyPem,
                                      signerPublicKeyPem: try device.publicKeyPem())
@@ -68,7 +68,7 @@ final class TrustshotTests: XCTestCase {
         let device = SoftwareSigner()
         let request = EvidenceRequest(kind: .proofOfDelivery, subjectId: "D-101", capturedAtUnix: 1_790_000_000,
                                       location: nil, retentionDays: 30, verdict: nil)
-        var package = try sealReceipt(request: request, recipientsPem: [operatorKey.publicKeyPem], signer: device).package
+        var package = try sealReceipt(request: request, policy: DeliveryPolicy(), recipientsPem: [operatorKey.publicKeyPem], signer: device).package
         // Another valid base64 character in the MAC's first position (a plain bit
         // flip can make it invalid base64, which is a different error).
         let mac = package.range(of: Data("--- ".utf8))!.upperBound

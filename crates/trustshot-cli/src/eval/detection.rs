@@ -4,15 +4,16 @@
 
 use super::{median, par_map, unreadable, Report};
 use crate::csv::Table;
-use crate::face::{load_engine, read_frame, ReadError};
+use crate::face::{load_sdk, read_frame, ReadError};
 use crate::output::round;
 use clap::Args;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use trustshot::SdkConfig;
 use trustshot_face::geometry::Rect;
-use trustshot_face::{EngineConfig, Face};
+use trustshot_face::Face;
 
 #[derive(Args)]
 pub struct DetectionArgs {
@@ -54,11 +55,12 @@ pub fn run(models: &Path, args: &DetectionArgs) -> Result<Report, String> {
     let rows = read_manifest(&args.data)?;
     let boxes_text = std::fs::read_to_string(args.data.join("boxes.json")).map_err(|e| format!("boxes.json: {e}"))?;
     let boxes: Value = serde_json::from_str(&boxes_text).map_err(|e| format!("boxes.json: {e}"))?;
-    let engine = load_engine(models, EngineConfig::default())?;
+    let sdk = load_sdk(models, SdkConfig::default())?;
+    let engine = sdk.engine();
     // Candidates, so that what the face check removed can be reported too.
     let results = par_map(&rows, |row| -> Result<(Vec<Face>, f64), ReadError> {
         let path = args.data.join(&row.path);
-        let frame = read_frame(&engine, &path)?;
+        let frame = read_frame(engine, &path)?;
         let t = Instant::now();
         let faces = engine.face_candidates(&frame).map_err(|e| ReadError::face(&path, e))?;
         Ok((faces, t.elapsed().as_secs_f64() * 1e3))

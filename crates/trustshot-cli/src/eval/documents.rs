@@ -4,14 +4,13 @@
 
 use super::{par_map, unreadable, Report};
 use crate::csv::Table;
-use crate::face::{load_engine, read_frame, ReadError};
+use crate::face::{load_sdk, read_frame, ReadError};
 use crate::output::round;
 use clap::Args;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use trustshot_face::EngineConfig;
+use trustshot::SdkConfig;
 use trustshot_identity::document::{check_portrait, find_portrait};
-use trustshot_identity::DocumentConfig;
 
 #[derive(Args)]
 pub struct DocumentsArgs {
@@ -29,15 +28,15 @@ pub struct DocumentsArgs {
 }
 
 pub fn run(models: &Path, args: &DocumentsArgs) -> Result<Report, String> {
-    let engine = load_engine(models, EngineConfig::default())?;
-    let config = DocumentConfig::default();
+    let sdk = load_sdk(models, SdkConfig::default())?;
+    let (engine, config) = (sdk.engine(), sdk.config().document);
     let rows = Table::read(&args.manifest)?;
     let c_path = rows.column("path")?;
     let all_paths: Vec<String> = rows.rows.iter().map(|r| rows.cell(r, c_path).to_string()).collect();
     let outcomes = par_map(&all_paths, |p| -> Result<_, ReadError> {
         let path = args.root.join(p);
-        let frame = read_frame(&engine, &path)?;
-        let Some(found) = find_portrait(&engine, &frame, &config).map_err(|e| ReadError::face(&path, e))? else {
+        let frame = read_frame(engine, &path)?;
+        let Some(found) = find_portrait(engine, &frame, &config).map_err(|e| ReadError::face(&path, e))? else {
             return Ok(None);
         };
         let embedding = engine.embed_face(&found.document, &found.face).map_err(|e| ReadError::face(&path, e))?;

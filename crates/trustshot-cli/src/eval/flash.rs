@@ -5,13 +5,13 @@
 //! thresholds get calibrated on real device captures.
 
 use super::{unreadable, Report};
-use crate::face::{load_engine, read_frame};
+use crate::face::{load_sdk, read_frame};
 use crate::output::round;
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use trustshot::flash_recording::Recording;
-use trustshot_face::EngineConfig;
+use trustshot::{FlashRun, SdkConfig};
 use trustshot_identity::{FlashConfig, FlashSession};
 
 #[derive(Args)]
@@ -28,34 +28,34 @@ pub struct FlashArgs {
 
 pub fn run(models: &Path, args: &FlashArgs) -> Result<Report, String> {
     let recording = Recording::read(&args.session).map_err(|e| format!("{}: {e}", args.session.display()))?;
-    let defaults = FlashConfig::default();
+    let sdk = load_sdk(models, SdkConfig::default())?;
+    let defaults = sdk.config().flash;
     let config = FlashConfig { max_lag_ms: args.max_lag_ms.unwrap_or(defaults.max_lag_ms), ..defaults };
-    let mut session = FlashSession::with_sequence(config, recording.sequence.clone()).map_err(|e| e.to_string())?;
-    let engine = load_engine(models, EngineConfig::default())?;
+    let session = FlashSession::with_sequence(config, recording.sequence.clone()).map_err(|e| e.to_string())?;
+    let mut run = FlashRun::with_session(&sdk, session);
     // Display reports and frames in time order, as the device fed them.
     let (mut shown, mut failures, mut no_face) = (0, Vec::new(), 0);
     for (file, t) in &recording.frames {
         while shown < recording.displayed_ms.len() && recording.displayed_ms[shown] <= *t {
-            session.displayed(shown, recording.displayed_ms[shown]).map_err(|e| e.to_string())?;
+            run.displayed(shown, recording.displayed_ms[shown]).map_err(|e| e.to_string())?;
             shown += 1;
         }
-        let frame = match read_frame(&engine, &args.session.join(file)) {
+        let frame = match read_frame(sdk.engine(), &args.session.join(file)) {
             Ok(f) => f,
             Err(e) => {
                 failures.push((file.clone(), e));
                 continue;
             }
         };
-        let faces = engine.detect(&frame).map_err(|e| format!("{file}: {e}"))?;
-        let face = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
-        no_face += usize::from(face.is_none());
-        session.push_frame(&frame, face, *t).map_err(|e| format!("{file}: {e}"))?;
+        let measured = run.progress().frames_measured;
+        let progress = run.push_frame(&frame, *t).map_err(|e| format!("{file}: {e}"))?;
+        no_face += usize::from(progress.frames_measured == measured);
     }
     while shown < recording.displayed_ms.len() {
-        session.displayed(shown, recording.displayed_ms[shown]).map_err(|e| e.to_string())?;
+        run.displayed(shown, recording.displayed_ms[shown]).map_err(|e| e.to_string())?;
         shown += 1;
     }
-    let v = session.verdict().map_err(|e| e.to_string())?;
+    let v = run.verdict().map_err(|e| e.to_string())?;
     let c = v.config;
     let out = json!({
         "frames": recording.frames.len(),

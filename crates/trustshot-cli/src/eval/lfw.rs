@@ -3,15 +3,16 @@
 //! with optional threshold calibration at fixed false-match rates.
 
 use super::{median, par_map, unreadable, Report};
-use crate::face::{load_engine, read_frame, ReadError};
+use crate::face::{load_sdk, read_frame, ReadError};
 use crate::output::round;
 use clap::Args;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use trustshot::SdkConfig;
 use trustshot_face::matcher::OPERATING_POINTS;
-use trustshot_face::{Embedding, EngineConfig, Face, FaceEngine};
+use trustshot_face::{Embedding, Face, FaceEngine};
 
 #[derive(Args)]
 pub struct LfwArgs {
@@ -135,13 +136,14 @@ fn threshold_at(impostors_desc: &[f32], fmr: f64) -> f32 {
 pub fn run(models: &Path, args: &LfwArgs) -> Result<Report, String> {
     let text = std::fs::read_to_string(&args.pairs).map_err(|e| format!("{}: {e}", args.pairs.display()))?;
     let (folds, pairs) = parse_pairs(&text)?;
-    let engine = load_engine(models, EngineConfig::default())?;
+    let sdk = load_sdk(models, SdkConfig::default())?;
+    let engine = sdk.engine();
     let mut keys: Vec<ImageKey> = pairs.iter().flat_map(|p| [p.a.clone(), p.b.clone()]).collect();
     keys.sort();
     keys.dedup();
     let path = |(name, n): &ImageKey| args.images.join(name).join(format!("{name}_{n:04}.jpg"));
     let started = Instant::now();
-    let results = par_map(&keys, |k| embed_image(&engine, &path(k)));
+    let results = par_map(&keys, |k| embed_image(engine, &path(k)));
     let elapsed = started.elapsed().as_secs_f64();
     // An unreadable image counts like one without a face: its pairs fail.
     let mut failures = Vec::new();

@@ -6,14 +6,14 @@
 
 use super::{par_map, unreadable, Report};
 use crate::csv::Table;
-use crate::face::{load_engine, read_frame, ReadError};
-use crate::identity::load_liveness;
+use crate::face::{load_sdk, read_frame, ReadError};
 use crate::output;
 use clap::Args;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use trustshot_face::{EngineConfig, FaceEngine};
+use trustshot::SdkConfig;
+use trustshot_face::FaceEngine;
 use trustshot_identity::passive::{session_score, FUSION};
 use trustshot_identity::PassiveLiveness;
 
@@ -137,11 +137,13 @@ fn score_frame(engine: &FaceEngine, liveness: &PassiveLiveness, path: &Path) -> 
 }
 
 pub fn run(models: &Path, args: &LivenessArgs) -> Result<Report, String> {
-    let engine = load_engine(models, EngineConfig::default())?;
-    let liveness = load_liveness(models)?
-        .ok_or("no liveness model installed (models/README.md, Liveness): nothing to evaluate")?;
+    let sdk = load_sdk(models, SdkConfig::default())?;
+    let (engine, liveness) = (
+        sdk.engine(),
+        sdk.liveness().ok_or("no liveness model installed (models/README.md, Liveness): nothing to evaluate")?,
+    );
     let all_rows = read_labelled(&args.manifest)?;
-    let results = par_map(&all_rows, |r| score_frame(&engine, &liveness, &args.root.join(&r.path)));
+    let results = par_map(&all_rows, |r| score_frame(engine, liveness, &args.root.join(&r.path)));
     // Unreadable frames are listed and left out of every rate.
     let (mut rows, mut scored, mut failures) = (Vec::new(), Vec::new(), Vec::new());
     for (row, result) in all_rows.iter().zip(results) {

@@ -3,13 +3,13 @@
 //! choosing and stating thresholds).
 
 use super::{image_files, par_map, unreadable, Report};
-use crate::face::{load_engine, read_frame, ReadError};
+use crate::face::{load_sdk, read_frame, ReadError};
 use crate::output::round;
 use clap::Args;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use trustshot_face::EngineConfig;
+use trustshot::SdkConfig;
 
 #[derive(Args)]
 pub struct QualityArgs {
@@ -22,10 +22,10 @@ pub struct QualityArgs {
 
 pub fn run(models: &Path, args: &QualityArgs) -> Result<Report, String> {
     let files = image_files(&args.images)?;
-    let engine = load_engine(models, EngineConfig::default())?;
+    let sdk = load_sdk(models, SdkConfig::default())?;
     let results = par_map(&files, |p| -> Result<_, ReadError> {
-        let frame = read_frame(&engine, p)?;
-        engine.analyze(&frame).map_err(|e| ReadError::face(p, e))
+        let frame = read_frame(sdk.engine(), p)?;
+        sdk.analyze(&frame).map_err(|e| ReadError::face(p, e))
     });
     let mut measures: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();

@@ -44,7 +44,7 @@ class TrustshotTest {
                 bytes[i + 3] = 0xFF.toByte()
             }
         }
-        return ImageInput.Camera(bytes, w.toUInt(), h.toUInt(), stride.toUInt(), PixelFormat.RGBA8888, 0u)
+        return ImageInput.Camera(bytes, w.toUInt(), h.toUInt(), stride.toUInt(), PixelFormat.RGBA8888, Rotation.DEG0)
     }
 
     @AfterAll
@@ -107,8 +107,8 @@ class TrustshotTest {
         val result = verifier.verify(dark, listOf(sample("obama3.jpg")))
         assertEquals(MatchDecision.REJECTED, result.decision)
         assertNull(result.score)
-        val reason = result.reasons.single { it.reason.code == "too_dark" }
-        assertEquals("probe", reason.image)
+        val reason = result.reasons.single { it.reason.code == QualityCode.TOO_DARK }
+        assertEquals(ImageRole.Probe, reason.image)
         assertTrue(reason.reason.measured < reason.reason.threshold)
         assertTrue(reason.reason.advice.isNotEmpty())
         // The face was found (and passed the detector's second look); only the light is wrong.
@@ -132,7 +132,7 @@ class TrustshotTest {
         val operator = generateKeyPair()
         val device = JcaDeviceSigner.generate()
         val sealed = verifier.sealDelivery(
-            deliveryRequest("D-100"), sample("obama.jpg"), true, DeliveryPolicy(false, false), listOf(operator.publicKeyPem), device,
+            deliveryRequest("D-100"), sample("obama.jpg"), SealOptions(FaceRedaction.PIXELATE, DeliveryPolicy()), listOf(operator.publicKeyPem), device,
         )
         assertContains(sealed.manifestJson, "\"subject\":\"D-100\"")
         val opened = openPackage(sealed.`package`, operator.privateKeyPem, device.publicKeyPem())
@@ -147,7 +147,7 @@ class TrustshotTest {
     fun aTamperedPackageThrowsTheRightExceptionType() {
         val operator = generateKeyPair()
         val device = JcaDeviceSigner.generate()
-        val sealed = sealReceipt(deliveryRequest("D-101"), listOf(operator.publicKeyPem), device).`package`
+        val sealed = sealReceipt(deliveryRequest("D-101"), DeliveryPolicy(), listOf(operator.publicKeyPem), device).`package`
         val macAt = String(sealed, Charsets.ISO_8859_1).indexOf("--- ") + 5
         // Another valid base64 character in the MAC's first position (a plain bit
         // flip can make it invalid base64, which is a different error).
@@ -168,9 +168,9 @@ class TrustshotTest {
         val operator = generateKeyPair()
         val device = JcaDeviceSigner.generate()
         assertFailsWith<EvidenceException.PhotoNotAllowed> {
-            verifier.sealDelivery(deliveryRequest("D-102"), sample("obama.jpg"), true, DeliveryPolicy(true, false), listOf(operator.publicKeyPem), device)
+            verifier.sealDelivery(deliveryRequest("D-102"), sample("obama.jpg"), SealOptions(FaceRedaction.PIXELATE, DeliveryPolicy(photoOptOut = true)), listOf(operator.publicKeyPem), device)
         }
-        val receipt = sealReceipt(deliveryRequest("D-102"), listOf(operator.publicKeyPem), device)
+        val receipt = sealReceipt(deliveryRequest("D-102"), DeliveryPolicy(photoOptOut = true), listOf(operator.publicKeyPem), device)
         assertNull(openPackage(receipt.`package`, operator.privateKeyPem, device.publicKeyPem()).photo)
     }
 
@@ -201,10 +201,29 @@ class TrustshotTest {
         val jpeg = File(samples, "obama.jpg").readBytes()
         assertFailsWith<FaceException.InvalidImage> { verifier.analyze(ImageInput.Encoded(jpeg.copyOf(jpeg.size / 2))) }
         assertFailsWith<FaceException.InvalidImage> {
-            verifier.analyze(ImageInput.Camera(ByteArray(10), 640u, 480u, 2560u, PixelFormat.RGBA8888, 0u))
+            verifier.analyze(ImageInput.Camera(ByteArray(10), 640u, 480u, 2560u, PixelFormat.RGBA8888, Rotation.DEG0))
         }
-        assertFailsWith<FaceException.InvalidImage> {
-            verifier.analyze(ImageInput.Camera(ByteArray(640 * 480 * 4), 640u, 480u, 2560u, PixelFormat.RGBA8888, 45u))
+        // A rotation is one of four enum values: 45 degrees cannot even be written.
+    }
+
+    @Test
+    fun oneConfigurationWithDefaultsFromTheCore() {
+        val defaults = defaultConfig()
+        assertEquals(defaults, verifier.config())
+        assertEquals(1e-4, defaults.fmr)
+        assertEquals(8u, defaults.flash.steps)
+        // A changed copy is used; a bad value is refused before any model loads.
+        FaceVerifier.withConfig(models, defaults.copy(fmr = 1e-2)).use { loose ->
+            assertEquals(1e-2, loose.config().fmr)
+            val r = loose.verify(sample("obama.jpg"), listOf(sample("obama3.jpg")))
+            assertEquals(1e-2, r.fmr)
+            assertTrue(r.threshold < verifier.verify(sample("obama.jpg"), listOf(sample("obama3.jpg"))).threshold)
+        }
+        assertFailsWith<FaceException.InvalidArgument> {
+            FaceVerifier.withConfig(models, defaults.copy(deliveryJpegQuality = 0u))
+        }
+        assertFailsWith<FaceException.InvalidArgument> {
+            FaceVerifier.withConfig(models, defaults.copy(challenge = defaults.challenge.copy(blinkClosedRatio = 0.9f)))
         }
     }
 
@@ -242,7 +261,7 @@ class TrustshotTest {
         val png = java.io.ByteArrayOutputStream().also { ImageIO.write(bottom, "png", it) }.toByteArray()
         val result = verifier.verifyId(ImageInput.Encoded(png), sample("obama.jpg"))
         assertEquals(IdVerdict.REJECT, result.decision)
-        assertTrue(result.reasons.any { it.code == "portrait_not_found" })
+        assertTrue(result.reasons.any { it.code == IdReasonCode.PortraitNotFound })
     }
 
     @Test
@@ -286,7 +305,7 @@ class TrustshotTest {
                 }
                 bytes[(y * w + x) * 4 + 3] = 0xFF.toByte()
             }
-            t to ImageInput.Camera(bytes, w.toUInt(), h.toUInt(), (w * 4).toUInt(), PixelFormat.RGBA8888, 0u)
+            t to ImageInput.Camera(bytes, w.toUInt(), h.toUInt(), (w * 4).toUInt(), PixelFormat.RGBA8888, Rotation.DEG0)
         }
     }
 

@@ -1,0 +1,73 @@
+//! `Sdk`: the models loaded once, the configuration, and the way pictures
+//! come in. The flows are methods on it, one file each (`selfie`,
+//! `liveness`, `id_check`, `delivery`); the CLI and the FFI are adapters that
+//! map arguments to one `Sdk` call and its result to their output.
+//!
+//! `Sdk` is `Send + Sync`: load it once and share it between threads.
+
+use crate::config::SdkConfig;
+use std::path::Path;
+use std::sync::Arc;
+use trustshot_face::{CameraBuffer, FaceEngine, FaceError, Frame, ModelInfo};
+use trustshot_identity::PassiveLiveness;
+
+/// A picture as it reaches the SDK, not yet decoded.
+#[derive(Debug, Clone, Copy)]
+pub enum Image<'a> {
+    /// JPEG or PNG file bytes (EXIF orientation applied, whole-JPEG check).
+    Encoded(&'a [u8]),
+    /// A camera frame with its geometry and rotation.
+    Camera(CameraBuffer<'a>),
+}
+
+pub struct Sdk {
+    config: SdkConfig,
+    engine: Arc<FaceEngine>,
+    /// Present when the liveness models are installed (they come from a
+    /// mirror, not a registry: models/README.md, "Liveness").
+    liveness: Option<PassiveLiveness>,
+}
+
+impl Sdk {
+    /// Checks `config`, then loads the face models from `model_dir` (each
+    /// file against its pinned SHA-256) and the liveness models when present.
+    pub fn load(model_dir: &Path, config: SdkConfig) -> Result<Sdk, FaceError> {
+        config.check()?;
+        let engine = Arc::new(FaceEngine::load(model_dir, config.engine)?);
+        let liveness = match PassiveLiveness::load(model_dir) {
+            Ok(l) => Some(l),
+            Err(FaceError::ModelMissing(_)) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Sdk { config, engine, liveness })
+    }
+
+    pub fn config(&self) -> &SdkConfig {
+        &self.config
+    }
+
+    /// The face pipeline itself (evaluations and benches use its stages).
+    pub fn engine(&self) -> &Arc<FaceEngine> {
+        &self.engine
+    }
+
+    pub fn liveness(&self) -> Option<&PassiveLiveness> {
+        self.liveness.as_ref()
+    }
+
+    /// Every model loaded so far, with the SHA-256 of its file (for receipts).
+    pub fn models(&self) -> Vec<ModelInfo> {
+        let mut all = self.engine.models();
+        all.extend(self.liveness.iter().flat_map(PassiveLiveness::models));
+        all
+    }
+
+    /// Decodes a picture under the configured limits.
+    pub fn frame(&self, image: &Image) -> Result<Frame, FaceError> {
+        let limits = &self.config.engine.limits;
+        match image {
+            Image::Encoded(bytes) => trustshot_face::frame::decode(bytes, limits),
+            Image::Camera(buffer) => buffer.to_frame(limits),
+        }
+    }
+}
