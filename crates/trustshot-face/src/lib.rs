@@ -4,6 +4,7 @@
 //! bytes / camera buffer --frame--> Frame --detect (+ face_check)--> faces --align--> 112x112 crop
 //!     --quality--> reasons (or pass) --embed--> Embedding --matcher--> decision
 //! face --eyes--> eye openness (blink challenge)
+//! faces --guidance--> what a capture screen tells the person (too far, off centre, ...)
 //! ```
 //! [`FaceEngine`] ties the stages together; each module can be used alone.
 //! Where templates are kept is not this crate's business: the engine compares
@@ -18,6 +19,7 @@ pub mod eyes;
 pub mod face_check;
 pub mod frame;
 pub mod geometry;
+pub mod guidance;
 mod jpeg_check;
 pub mod matcher;
 pub mod models;
@@ -30,6 +32,7 @@ pub use engine::{Analysis, EngineConfig, FaceEngine, Rejection, Subject, Verific
 pub use error::{FaceError, Result};
 pub use eyes::EyeOpenness;
 pub use frame::{CameraBuffer, Frame, Limits, PixelFormat, Rotation};
+pub use guidance::{Guidance, GuidanceConfig};
 pub use jpeg_check::JpegDefect;
 pub use matcher::Decision;
 pub use models::{ModelInfo, ModelSpec};

@@ -68,7 +68,8 @@ mirror! {
     ChallengeSettings <=> ChallengeConfig {
         actions: u32, timeout_ms: u64, turn_degrees: f32, closer_ratio: f32, start_max_yaw: f32,
         blink_closed_ratio: f32, blink_open_ratio: f32, blink_max_yaw: f32, same_face_fmr: f64,
-        still_rms: f32, still_window_ms: u64,
+        still_rms: f32, still_window_ms: u64, hold_min_ms: u32, hold_max_ms: u32, min_reaction_ms: u32,
+        action_window_ms: u32,
     }
 }
 

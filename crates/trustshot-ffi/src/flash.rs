@@ -128,6 +128,10 @@ impl FlashChallenge {
     fn lock(&self) -> std::sync::MutexGuard<'_, FlashRun> {
         self.run.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    pub(crate) fn with_run<R>(&self, f: impl FnOnce(&FlashRun) -> R) -> R {
+        f(&self.lock())
+    }
 }
 
 #[uniffi::export]

@@ -1,11 +1,23 @@
 //! Active liveness: a random challenge (turn left, turn right, move closer,
-//! blink) performed in front of the camera, judged from the landmarks over
-//! time, while the same face (by embedding) stays in view.
+//! blink) performed in front of the camera at random moments, judged from the
+//! landmarks over time, while the same face (by embedding) stays in view.
 //!
-//! The app asks for the actions in order and feeds camera frames with their
-//! timestamps. The session answers in progress / passed / failed(reason) /
-//! timed out. A held-up photo fails: it cannot turn, and its landmarks do not
+//! The app feeds camera frames with their timestamps and shows what the
+//! session asks: hold still and look at the camera (`Holding`), or an action
+//! (`InProgress`). The session answers passed / failed(reason) / timed out at
+//! the end. A held-up photo fails: it cannot turn, and its landmarks do not
 //! even jitter (a live face always moves a little, a still image never does).
+//!
+//! Timing is part of the challenge, against replayed recordings of the real
+//! person (who turns and blinks in them too). Actions and their order are
+//! drawn from the OS CSPRNG, and so is the moment of each prompt: before each
+//! action the face must hold still and frontal for a random 0.7-2 s; the
+//! action must then be seen no sooner than a person can react to the prompt
+//! (250 ms: earlier, it began before the prompt and fails as premature) and
+//! within 4 s. A recording started at any point has to show each asked action
+//! inside each of these windows, neutral between them; how often real live
+//! footage does that by chance is measured in models/README.md ("Challenge
+//! timing").
 //!
 //! A blink is judged from eye openness (MediaPipe Iris, `trustshot_face::eyes`)
 //! relative to the face's own open level during the action: the eyes must be
@@ -14,6 +26,7 @@
 //! the person blinks too: blinking defeats prints and still images, passive
 //! liveness is what looks for screens.
 
+use crate::random;
 use std::sync::Arc;
 use trustshot_face::detect::Face;
 use trustshot_face::matcher::operating_point;
@@ -60,11 +73,15 @@ impl Action {
     }
 }
 
+/// The prompt key and default English text while a session holds before the
+/// next action (`SessionState::Holding`).
+pub const HOLD_PROMPT: (&str, &str) = ("challenge.hold", "Hold still and look at the camera.");
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChallengeConfig {
     /// Number of actions asked (drawn at random, no repeats).
     pub actions: usize,
-    /// The whole session must finish within this time.
+    /// The whole session must finish within this time, ms.
     pub timeout_ms: u64,
     /// Yaw change from the starting pose that counts as a turn, degrees.
     pub turn_degrees: f32,
@@ -85,6 +102,16 @@ pub struct ChallengeConfig {
     /// distances) over `still_window_ms` is a still image.
     pub still_rms: f32,
     pub still_window_ms: u64,
+    /// Before each prompt the face holds still and frontal for a random time
+    /// in this range, ms (CSPRNG, 10 ms grid; a stated choice: long enough to
+    /// be unpredictable, short enough not to annoy).
+    pub hold_min_ms: u32,
+    pub hold_max_ms: u32,
+    /// An action seen sooner than this after its prompt began before it, ms
+    /// (visual reaction times are 200-250 ms; a stated choice).
+    pub min_reaction_ms: u32,
+    /// Each action must be seen within this time after its prompt, ms.
+    pub action_window_ms: u32,
 }
 
 impl ChallengeConfig {
@@ -97,6 +124,12 @@ impl ChallengeConfig {
         if operating_point(self.same_face_fmr).is_none() {
             return Err(SessionError::Config("same_face_fmr must be a calibrated operating point"));
         }
+        if self.hold_min_ms > self.hold_max_ms || self.hold_max_ms > 10_000 {
+            return Err(SessionError::Config("hold times must satisfy min <= max <= 10000 ms"));
+        }
+        if self.min_reaction_ms >= self.action_window_ms {
+            return Err(SessionError::Config("the reaction time must be shorter than the action window"));
+        }
         Ok(())
     }
 }
@@ -105,7 +138,7 @@ impl Default for ChallengeConfig {
     fn default() -> Self {
         ChallengeConfig {
             actions: 2,
-            timeout_ms: 20_000,
+            timeout_ms: 30_000,
             turn_degrees: 20.0,
             closer_ratio: 1.3,
             start_max_yaw: 15.0,
@@ -115,6 +148,10 @@ impl Default for ChallengeConfig {
             same_face_fmr: 1e-2,
             still_rms: 0.002,
             still_window_ms: 1_500,
+            hold_min_ms: 700,
+            hold_max_ms: 2_000,
+            min_reaction_ms: 250,
+            action_window_ms: 4_000,
         }
     }
 }
@@ -128,6 +165,9 @@ pub enum FailReason {
     SeveralFaces,
     /// The face does not move at all: a photo or a frozen screen.
     StillImage,
+    /// The action was seen sooner after its prompt than a person can react:
+    /// it began before the prompt (a recording playing on).
+    PrematureAction,
 }
 
 impl FailReason {
@@ -136,6 +176,7 @@ impl FailReason {
             FailReason::FaceChanged => "face_changed",
             FailReason::SeveralFaces => "several_faces",
             FailReason::StillImage => "still_image",
+            FailReason::PrematureAction => "premature_action",
         }
     }
 }
@@ -144,6 +185,11 @@ impl FailReason {
 pub enum SessionState {
     /// Waiting for a usable frontal face to start from.
     Starting,
+    /// `done` actions performed; the face must hold still and look at the
+    /// camera until the next prompt (its moment is random).
+    Holding {
+        done: usize,
+    },
     /// `done` actions performed; `current` is the one asked now.
     InProgress {
         done: usize,
@@ -151,6 +197,7 @@ pub enum SessionState {
     },
     Passed,
     Failed(FailReason),
+    /// The session, or the current action's window, ran out of time.
     TimedOut,
 }
 
@@ -170,6 +217,48 @@ pub enum SessionError {
     Config(&'static str),
     #[error(transparent)]
     Face(#[from] FaceError),
+}
+
+/// What a session learns from one frame. For a camera frame it is computed
+/// when needed ([`LiveFrame`]: the eyes only while a blink is asked, the
+/// embedding only at the start and when an action completes); recorded
+/// footage can be observed once and judged against many challenges.
+pub trait Observe {
+    /// The detector's faces.
+    fn faces(&mut self) -> Result<&[Face], FaceError>;
+    /// Mean eye openness of `face` (see `trustshot_face::eyes`).
+    fn eye_openness(&mut self, face: &Face) -> Result<f32, FaceError>;
+    fn embedding(&mut self, face: &Face) -> Result<Embedding, FaceError>;
+}
+
+/// A camera frame, observed through the engine as the session asks.
+pub struct LiveFrame<'a> {
+    engine: &'a FaceEngine,
+    frame: &'a Frame,
+    faces: Option<Vec<Face>>,
+}
+
+impl<'a> LiveFrame<'a> {
+    pub fn new(engine: &'a FaceEngine, frame: &'a Frame) -> LiveFrame<'a> {
+        LiveFrame { engine, frame, faces: None }
+    }
+}
+
+impl Observe for LiveFrame<'_> {
+    fn faces(&mut self) -> Result<&[Face], FaceError> {
+        if self.faces.is_none() {
+            self.faces = Some(self.engine.detect(self.frame)?);
+        }
+        Ok(self.faces.as_deref().unwrap_or_default())
+    }
+
+    fn eye_openness(&mut self, face: &Face) -> Result<f32, FaceError> {
+        Ok(self.engine.eye_openness(self.frame, face)?.mean())
+    }
+
+    fn embedding(&mut self, face: &Face) -> Result<Embedding, FaceError> {
+        self.engine.embed_face(self.frame, face)
+    }
 }
 
 /// The first usable frame: where every action is measured from.
@@ -201,15 +290,53 @@ impl Blink {
     }
 }
 
+/// Where the current action stands.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Waiting for the face to hold still and frontal for `hold_ms`; since
+    /// when it has (None: it is not now).
+    Holding { neutral_since: Option<u64>, hold_ms: u32 },
+    /// The action was prompted at `at`.
+    Prompted { at: u64 },
+}
+
+/// The actions asked and the hold before each prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub actions: Vec<Action>,
+    /// Hold before each action's prompt, ms (one per action).
+    pub holds_ms: Vec<u32>,
+}
+
+impl Challenge {
+    /// `config.actions` distinct actions in random order, random holds
+    /// (OS CSPRNG, rejection sampling).
+    pub fn draw(config: &ChallengeConfig) -> Result<Challenge, SessionError> {
+        if config.actions == 0 || config.actions > Action::ALL.len() {
+            return Err(SessionError::Config("between 1 and 4 actions"));
+        }
+        let rng = ring::rand::SystemRandom::new();
+        let unavailable = |_| SessionError::Config("randomness unavailable");
+        let mut pool = Action::ALL.to_vec();
+        let (mut actions, mut holds_ms) = (Vec::new(), Vec::new());
+        while actions.len() < config.actions {
+            actions.push(pool.remove(random::uniform(&rng, pool.len() as u32).map_err(unavailable)? as usize));
+            holds_ms.push(random::duration_ms(&rng, config.hold_min_ms, config.hold_max_ms).map_err(unavailable)?);
+        }
+        Ok(Challenge { actions, holds_ms })
+    }
+}
+
 pub struct ChallengeSession {
     engine: Arc<FaceEngine>,
     config: ChallengeConfig,
-    actions: Vec<Action>,
+    challenge: Challenge,
     same_face_threshold: f32,
     baseline: Option<Baseline>,
     first_frame_ms: Option<u64>,
     last_ms: Option<u64>,
     done: usize,
+    phase: Phase,
     /// The blink being watched, while the current action is a blink.
     blink: Blink,
     /// (timestamp, landmarks normalised by the interocular distance) of recent frames.
@@ -218,31 +345,31 @@ pub struct ChallengeSession {
 }
 
 impl ChallengeSession {
-    /// A session with `config.actions` actions drawn at random (OS randomness).
+    /// A session with `config.actions` actions and holds drawn at random (OS randomness).
     pub fn new(engine: Arc<FaceEngine>, config: ChallengeConfig) -> Result<ChallengeSession, SessionError> {
-        use ring::rand::SecureRandom;
-        if config.actions == 0 || config.actions > Action::ALL.len() {
-            return Err(SessionError::Config("between 1 and 4 actions"));
-        }
-        let mut pool = Action::ALL.to_vec();
-        let mut actions = Vec::new();
-        let rng = ring::rand::SystemRandom::new();
-        while actions.len() < config.actions {
-            let mut b = [0u8; 1];
-            rng.fill(&mut b).map_err(|_| SessionError::Config("randomness unavailable"))?;
-            actions.push(pool.remove(b[0] as usize % pool.len()));
-        }
-        ChallengeSession::with_actions(engine, config, actions)
+        let challenge = Challenge::draw(&config)?;
+        ChallengeSession::with_challenge(engine, config, challenge)
     }
 
-    /// A session asking exactly `actions` (tests, or a server-chosen challenge).
+    /// A session asking exactly `actions`, each prompted after the shortest
+    /// hold (tests, or a server-chosen challenge).
     pub fn with_actions(
         engine: Arc<FaceEngine>,
         config: ChallengeConfig,
         actions: Vec<Action>,
     ) -> Result<ChallengeSession, SessionError> {
-        if actions.is_empty() {
-            return Err(SessionError::Config("at least one action"));
+        let holds_ms = vec![config.hold_min_ms; actions.len()];
+        ChallengeSession::with_challenge(engine, config, Challenge { actions, holds_ms })
+    }
+
+    /// A session asking exactly `challenge` (a server-drawn one must come from a CSPRNG too).
+    pub fn with_challenge(
+        engine: Arc<FaceEngine>,
+        config: ChallengeConfig,
+        challenge: Challenge,
+    ) -> Result<ChallengeSession, SessionError> {
+        if challenge.actions.is_empty() || challenge.actions.len() != challenge.holds_ms.len() {
+            return Err(SessionError::Config("at least one action, and one hold per action"));
         }
         config.check()?;
         let same_face_threshold = operating_point(config.same_face_fmr)
@@ -251,12 +378,13 @@ impl ChallengeSession {
         Ok(ChallengeSession {
             engine,
             config,
-            actions,
+            challenge,
             same_face_threshold,
             baseline: None,
             first_frame_ms: None,
             last_ms: None,
             done: 0,
+            phase: Phase::Holding { neutral_since: None, hold_ms: 0 },
             blink: Blink::default(),
             recent: Vec::new(),
             state: SessionState::Starting,
@@ -264,15 +392,26 @@ impl ChallengeSession {
     }
 
     pub fn actions(&self) -> &[Action] {
-        &self.actions
+        &self.challenge.actions
     }
 
     pub fn state(&self) -> SessionState {
         self.state
     }
 
-    /// Feeds one frame taken at `timestamp_ms` (any monotonic clock).
+    /// The embedding of the face the session started with (None before the start).
+    pub fn baseline_embedding(&self) -> Option<&Embedding> {
+        self.baseline.as_ref().map(|b| &b.embedding)
+    }
+
+    /// Feeds one camera frame taken at `timestamp_ms` (any monotonic clock).
     pub fn push_frame(&mut self, frame: &Frame, timestamp_ms: u64) -> Result<SessionState, SessionError> {
+        let engine = self.engine.clone();
+        self.push_observed(&mut LiveFrame::new(&engine, frame), timestamp_ms)
+    }
+
+    /// Feeds one observed frame taken at `timestamp_ms`.
+    pub fn push_observed(&mut self, frame: &mut dyn Observe, timestamp_ms: u64) -> Result<SessionState, SessionError> {
         if self.state.is_final() {
             return Err(SessionError::Finished(self.state));
         }
@@ -291,15 +430,15 @@ impl ChallengeSession {
         Ok(self.state)
     }
 
-    fn step(&mut self, frame: &Frame, now: u64) -> Result<SessionState, SessionError> {
-        let faces = self.engine.detect(frame)?;
+    fn step(&mut self, frame: &mut dyn Observe, now: u64) -> Result<SessionState, SessionError> {
+        let faces = frame.faces()?;
         let Some(face) = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())).copied() else {
-            return Ok(self.state);
+            return Ok(self.waiting(now));
         };
         if faces.iter().filter(|f| f.bbox.w >= 0.5 * face.bbox.w).count() > 1 {
             return Ok(SessionState::Failed(FailReason::SeveralFaces));
         }
-        let Some(p) = pose::estimate(&face) else { return Ok(self.state) };
+        let Some(p) = pose::estimate(&face) else { return Ok(self.waiting(now)) };
         if self.is_still(&face, now) {
             return Ok(SessionState::Failed(FailReason::StillImage));
         }
@@ -307,34 +446,72 @@ impl ChallengeSession {
             if p.yaw.abs() > self.config.start_max_yaw {
                 return Ok(SessionState::Starting);
             }
-            let embedding = self.engine.embed_face(frame, &face)?;
+            let embedding = frame.embedding(&face)?;
             self.baseline = Some(Baseline { yaw: p.yaw, width: face.bbox.w, embedding });
-            return Ok(SessionState::InProgress { done: 0, current: self.actions[0] });
+            self.phase = Phase::Holding { neutral_since: None, hold_ms: self.challenge.holds_ms[0] };
+            return Ok(self.hold(&face, p.yaw, now));
         };
-        let current = self.actions[self.done];
+        let current = self.challenge.actions[self.done];
+        let at = match self.phase {
+            Phase::Holding { .. } => return Ok(self.hold(&face, p.yaw, now)),
+            Phase::Prompted { at } => at,
+        };
         let performed = match current {
             Action::TurnLeft => p.yaw - baseline.yaw >= self.config.turn_degrees,
             Action::TurnRight => baseline.yaw - p.yaw >= self.config.turn_degrees,
             Action::MoveCloser => face.bbox.w >= baseline.width * self.config.closer_ratio,
             Action::Blink => {
-                p.yaw.abs() <= self.config.blink_max_yaw
-                    && self.blink.step(self.engine.eye_openness(frame, &face)?.mean(), &self.config)
+                p.yaw.abs() <= self.config.blink_max_yaw && self.blink.step(frame.eye_openness(&face)?, &self.config)
             }
         };
         if !performed {
-            return Ok(SessionState::InProgress { done: self.done, current });
+            return Ok(self.waiting(now));
+        }
+        if now - at < u64::from(self.config.min_reaction_ms) {
+            return Ok(SessionState::Failed(FailReason::PrematureAction));
         }
         // The action happened: it must be the same person who started.
-        let embedding = self.engine.embed_face(frame, &face)?;
+        let embedding = frame.embedding(&face)?;
         if embedding.cosine(&baseline.embedding) < self.same_face_threshold {
             return Ok(SessionState::Failed(FailReason::FaceChanged));
         }
         self.done += 1;
         self.blink = Blink::default();
-        Ok(match self.actions.get(self.done) {
-            Some(&next) => SessionState::InProgress { done: self.done, current: next },
+        Ok(match self.challenge.holds_ms.get(self.done) {
+            Some(&hold_ms) => {
+                self.phase = Phase::Holding { neutral_since: None, hold_ms };
+                SessionState::Holding { done: self.done }
+            }
             None => SessionState::Passed,
         })
+    }
+
+    /// The state while nothing decisive happened in this frame: unchanged,
+    /// unless the current action's window has run out. (Holding has no
+    /// window of its own: the session's timeout ends a hold never kept.)
+    fn waiting(&self, now: u64) -> SessionState {
+        match self.phase {
+            Phase::Prompted { at } if now - at > u64::from(self.config.action_window_ms) => SessionState::TimedOut,
+            _ => self.state,
+        }
+    }
+
+    /// While holding: prompts the next action once the face has been
+    /// neutral (frontal, at its starting size) for the drawn hold time.
+    fn hold(&mut self, face: &Face, yaw: f32, now: u64) -> SessionState {
+        let Phase::Holding { neutral_since, hold_ms } = self.phase else { return self.state };
+        let baseline = self.baseline.as_ref().expect("holding starts after the baseline");
+        let neutral = (yaw - baseline.yaw).abs() < self.config.turn_degrees / 2.0
+            && face.bbox.w < baseline.width * (1.0 + (self.config.closer_ratio - 1.0) / 2.0);
+        let since = if neutral { Some(neutral_since.unwrap_or(now)) } else { None };
+        self.phase = Phase::Holding { neutral_since: since, hold_ms };
+        match since {
+            Some(t) if now - t >= u64::from(hold_ms) => {
+                self.phase = Phase::Prompted { at: now };
+                SessionState::InProgress { done: self.done, current: self.challenge.actions[self.done] }
+            }
+            _ => SessionState::Holding { done: self.done },
+        }
     }
 
     /// Records the face's landmarks and tells whether they have stayed still

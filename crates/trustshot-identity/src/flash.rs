@@ -29,6 +29,7 @@
 //! `tests/flash_sim/mod.rs`): there is no real device capture here. They must
 //! be calibrated on device recordings (`trustshot eval flash --session DIR`).
 
+use crate::random::{duration_ms, uniform};
 use ring::rand::SecureRandom;
 use trustshot_face::detect::landmark;
 use trustshot_face::{Face, Frame};
@@ -328,32 +329,20 @@ fn chroma(rgb: [f32; 3]) -> [f32; 3] {
 /// row, uniform durations on a 10 ms grid.
 pub fn draw_sequence(config: &FlashConfig, rng: &dyn SecureRandom) -> Result<Vec<FlashStep>, FlashError> {
     config.check()?;
-    let slots = (config.max_step_ms - config.min_step_ms) / 10 + 1;
     let mut steps: Vec<FlashStep> = Vec::with_capacity(config.steps);
     while steps.len() < config.steps {
         let colour = match steps.last() {
-            None => FlashColour::ALL[uniform(rng, 6)? as usize],
+            None => FlashColour::ALL[uniform(rng, 6).map_err(|_| FlashError::Randomness)? as usize],
             Some(prev) => {
                 let others: Vec<FlashColour> = FlashColour::ALL.into_iter().filter(|c| *c != prev.colour).collect();
-                others[uniform(rng, 5)? as usize]
+                others[uniform(rng, 5).map_err(|_| FlashError::Randomness)? as usize]
             }
         };
-        steps.push(FlashStep { colour, duration_ms: config.min_step_ms + 10 * uniform(rng, slots)? });
+        let duration_ms =
+            duration_ms(rng, config.min_step_ms, config.max_step_ms).map_err(|_| FlashError::Randomness)?;
+        steps.push(FlashStep { colour, duration_ms });
     }
     Ok(steps)
-}
-
-/// A uniform integer in 0..n (rejection sampling, no modulo bias).
-fn uniform(rng: &dyn SecureRandom, n: u32) -> Result<u32, FlashError> {
-    let limit = u32::MAX - u32::MAX % n;
-    loop {
-        let mut b = [0u8; 4];
-        rng.fill(&mut b).map_err(|_| FlashError::Randomness)?;
-        let v = u32::from_le_bytes(b);
-        if v < limit {
-            return Ok(v % n);
-        }
-    }
 }
 
 /// Where a session stands, after each call.

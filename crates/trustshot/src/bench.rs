@@ -129,6 +129,8 @@ pub fn run(model_dir: &Path, config: SdkConfig, jpeg: &[u8], iterations: usize) 
         // a blink step also measures both eyes, and the same frame never blinks.
         let config = ChallengeConfig { still_window_ms: u64::MAX, ..sdk.config().challenge };
         for (name, action) in [("challenge_step", Action::TurnLeft), ("challenge_step_blink", Action::Blink)] {
+            // No hold: the first frame prompts, so every later step judges the action.
+            let config = ChallengeConfig { hold_min_ms: 0, hold_max_ms: 0, ..config };
             let mut session = ChallengeSession::with_actions(engine.clone(), config, vec![action])
                 .map_err(|e| BenchError::Encode(e.to_string()))?;
             let mut now = 0;
@@ -137,7 +139,31 @@ pub fn run(model_dir: &Path, config: SdkConfig, jpeg: &[u8], iterations: usize) 
                 session.push_frame(&frame, now).map(|_| ()).map_err(|e| BenchError::Encode(e.to_string()))
             })?);
         }
+        // The app's session step: the above plus passive liveness (at most 5
+        // frames a second), guidance and the best-frame check.
+        let config = ChallengeConfig { hold_min_ms: 0, hold_max_ms: 0, ..config };
+        let session = ChallengeSession::with_actions(engine.clone(), config, vec![Action::TurnLeft])
+            .map_err(|e| BenchError::Encode(e.to_string()))?;
+        let mut run = crate::ChallengeRun::over(&sdk, session);
+        let mut now = 0;
+        stages.push(timed("challenge_session_step", iterations, || {
+            now += 33;
+            run.push_frame(&frame, now).map(|_| ()).map_err(|e| BenchError::Encode(e.to_string()))
+        })?);
     }
+    // A colour-flash frame: detection and the light measurement of the face
+    // (the session's verdict is computed once, at the end).
+    let mut flash = sdk.start_flash().map_err(|e| BenchError::Encode(e.to_string()))?;
+    flash.displayed(0, 0).map_err(|e| BenchError::Encode(e.to_string()))?;
+    let mut now = 0;
+    stages.push(timed("flash_step", iterations, || {
+        now += 33;
+        flash.push_frame(&frame, now).map(|_| ()).map_err(|e| BenchError::Encode(e.to_string()))
+    })?);
+    let face = *engine.detect(&frame)?.first().ok_or(BenchError::NoUsableFace)?;
+    stages.push(timed("flash_measure", iterations, || {
+        trustshot_identity::LightSample::measure(&frame, &face).ok_or(BenchError::NoUsableFace).map(|_| ())
+    })?);
     stages.push(seal_4mb(iterations)?);
     Ok(BenchReport {
         image_width: width,

@@ -13,12 +13,14 @@
 //! selfie           analyze, verify_photos, enroll, verify_enrolled   (is this the enrolled driver?)
 //! enroll           TemplateStore: templates sealed at rest, locked, rollback-checked
 //! liveness         check_liveness, start_challenge, start_flash      (is a live person there?)
+//! assurance        the high-assurance decision: flash + actions + passive + same face
 //! id_check         verify_id                                          (is the seller the person on the ID?)
 //! delivery         seal_delivery, seal_receipt                        (was the parcel delivered here?)
 //! flash_recording  colour-flash sessions saved for device calibration
 //! bench            the per-stage bench harness the CLI and the apps run
 //! ```
 
+pub mod assurance;
 pub mod bench;
 pub mod config;
 pub mod delivery;
@@ -32,7 +34,7 @@ pub mod selfie;
 pub use config::{DeliveryConfig, SdkConfig};
 pub use delivery::{EvidenceRequest, FaceRedaction, GeoPoint, SealOptions, VerdictDecision};
 pub use id_check::IdCheck;
-pub use liveness::{FlashRun, LivenessCheck};
+pub use liveness::{ChallengeRun, FlashRun, LivenessCheck, LivenessSession};
 pub use sdk::{Image, Sdk};
 pub use selfie::{EnrollError, EnrolledVerification, PhotoVerification};
 pub use trustshot_evidence as evidence;

@@ -24,8 +24,9 @@ pub struct Sdk {
     config: SdkConfig,
     engine: Arc<FaceEngine>,
     /// Present when the liveness models are installed (they come from a
-    /// mirror, not a registry: models/README.md, "Liveness").
-    liveness: Option<PassiveLiveness>,
+    /// mirror, not a registry: models/README.md, "Liveness"); shared with
+    /// the sessions that score frames.
+    liveness: Option<Arc<PassiveLiveness>>,
 }
 
 impl Sdk {
@@ -35,7 +36,7 @@ impl Sdk {
         config.check()?;
         let engine = Arc::new(FaceEngine::load(model_dir, config.engine)?);
         let liveness = match PassiveLiveness::load(model_dir) {
-            Ok(l) => Some(l),
+            Ok(l) => Some(Arc::new(l)),
             Err(FaceError::ModelMissing(_)) => None,
             Err(e) => return Err(e),
         };
@@ -52,13 +53,17 @@ impl Sdk {
     }
 
     pub fn liveness(&self) -> Option<&PassiveLiveness> {
-        self.liveness.as_ref()
+        self.liveness.as_deref()
+    }
+
+    pub(crate) fn liveness_model(&self) -> Option<Arc<PassiveLiveness>> {
+        self.liveness.clone()
     }
 
     /// Every model loaded so far, with the SHA-256 of its file (for receipts).
     pub fn models(&self) -> Vec<ModelInfo> {
         let mut all = self.engine.models();
-        all.extend(self.liveness.iter().flat_map(PassiveLiveness::models));
+        all.extend(self.liveness.iter().flat_map(|l| l.models()));
         all
     }
 

@@ -13,8 +13,9 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use trustshot::SdkConfig;
-use trustshot_face::FaceEngine;
-use trustshot_identity::passive::{session_score, FUSION};
+use trustshot_face::geometry::Rect;
+use trustshot_face::{Face, FaceEngine};
+use trustshot_identity::passive::{context_crop, session_score, FUSION};
 use trustshot_identity::PassiveLiveness;
 
 #[derive(Args)]
@@ -25,9 +26,18 @@ pub struct LivenessArgs {
     /// Folder the manifest's paths are relative to.
     #[arg(long)]
     root: PathBuf,
-    /// Also write every frame's cues to this CSV (input of models/liveness_fusion.py).
+    /// Also write every frame's cues, subject, face box and picture size to
+    /// this CSV (input of models/liveness_fusion.py and models/liveness_lopo.py).
     #[arg(long)]
     dump_features: Option<PathBuf>,
+    /// Also write, per frame with a face, the crops candidate anti-spoofing
+    /// networks take: 80x80 context crops (raw BGR bytes, `<row>_s<scale>.bgr`,
+    /// scales 2.7 and 4.0, Silent-Face) and the square face box at 256x256
+    /// (raw RGB, `<row>_square256.rgb`, the Deep Tree Network port): to try
+    /// them under the same protocol (models/liveness_lopo.py) before any is
+    /// built into the SDK.
+    #[arg(long)]
+    dump_crops: Option<PathBuf>,
     /// Frames per window for `windows`: consecutive frames (with a face) of
     /// one subject and label, in manifest order, judged by their session score.
     #[arg(long, default_value_t = 8)]
@@ -59,11 +69,15 @@ fn read_labelled(manifest: &Path) -> Result<Vec<Labelled>, String> {
         .collect())
 }
 
-/// The share of `scores` on the wrong side of `threshold`: accepted attacks
-/// (APCER) or refused bona fide presentations (BPCER).
+/// How many of `scores` are on the wrong side of `threshold`: accepted
+/// attacks, or refused bona fide presentations.
+fn wrong_count(scores: &[f32], threshold: f32, label: &str) -> usize {
+    scores.iter().filter(|&&s| if label == "live" { s < threshold } else { s >= threshold }).count()
+}
+
+/// The share of `scores` on the wrong side of `threshold` (APCER or BPCER).
 fn error_rate(scores: &[f32], threshold: f32, label: &str) -> f64 {
-    let wrong = scores.iter().filter(|&&s| if label == "live" { s < threshold } else { s >= threshold }).count();
-    wrong as f64 / scores.len().max(1) as f64
+    wrong_count(scores, threshold, label) as f64 / scores.len().max(1) as f64
 }
 
 /// Per subject and label: frames, frames without a face, and the error rate
@@ -98,7 +112,7 @@ fn windows(rows: &[&Labelled], scores: &[Option<f32>], threshold: f32, size: usi
     let mut per_subject: BTreeMap<&str, BTreeMap<&str, Value>> = BTreeMap::new();
     for ((subject, label), frames) in &runs {
         let sessions: Vec<f32> = frames.chunks_exact(size.max(1)).filter_map(session_score).collect();
-        let wrong = (error_rate(&sessions, threshold, label) * sessions.len() as f64).round() as usize;
+        let wrong = wrong_count(&sessions, threshold, label);
         let tally = if *label == "live" { &mut bona } else { &mut attack };
         tally.0 += sessions.len();
         tally.1 += wrong;
@@ -122,18 +136,45 @@ fn windows(rows: &[&Labelled], scores: &[Option<f32>], threshold: f32, size: usi
     })
 }
 
-/// One frame's outcome: its fused score and cues, or that no face was found.
+/// One frame's outcome: its cues and face, or that no face was found.
 struct Scored {
     cues: Option<trustshot_identity::Cues>,
+    face: Option<Face>,
+    size: (u32, u32),
 }
 
-fn score_frame(engine: &FaceEngine, liveness: &PassiveLiveness, path: &Path) -> Result<Scored, ReadError> {
+/// Scales of the crops `--dump-crops` writes (MiniFASNetV2 2.7, V1SE 4.0).
+const CROP_SCALES: [f32; 2] = [2.7, 4.0];
+
+fn score_frame(
+    engine: &FaceEngine,
+    liveness: &PassiveLiveness,
+    path: &Path,
+    crops: Option<(&Path, usize)>,
+) -> Result<Scored, ReadError> {
     let frame = read_frame(engine, path)?;
+    let size = (frame.width(), frame.height());
     let faces = engine.detect(&frame).map_err(|e| ReadError::face(path, e))?;
-    let Some(face) = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())) else {
-        return Ok(Scored { cues: None });
+    let Some(face) = trustshot::liveness::largest_face(&faces) else {
+        return Ok(Scored { cues: None, face: None, size });
     };
-    Ok(Scored { cues: Some(liveness.cues(&frame, face).map_err(|e| ReadError::face(path, e))?) })
+    if let Some((dir, row)) = crops {
+        for scale in CROP_SCALES {
+            let crop = context_crop(&frame, &face.bbox, scale, 80);
+            let bgr: Vec<u8> = crop.rgb().chunks_exact(3).flat_map(|p| [p[2], p[1], p[0]]).collect();
+            let file = dir.join(format!("{row}_s{scale}.bgr"));
+            std::fs::write(&file, bgr)
+                .map_err(|e| ReadError { code: "io", message: format!("{}: {e}", file.display()) })?;
+        }
+        let c = face.bbox.center();
+        let side = face.bbox.w.max(face.bbox.h);
+        let square = Rect { x: c.x - side / 2.0, y: c.y - side / 2.0, w: side, h: side };
+        let file = dir.join(format!("{row}_square256.rgb"));
+        std::fs::write(&file, context_crop(&frame, &square, 1.0, 256).rgb())
+            .map_err(|e| ReadError { code: "io", message: format!("{}: {e}", file.display()) })?;
+    }
+    let cues = liveness.cues(&frame, &face).map_err(|e| ReadError::face(path, e))?;
+    Ok(Scored { cues: Some(cues), face: Some(face), size })
 }
 
 pub fn run(models: &Path, args: &LivenessArgs) -> Result<Report, String> {
@@ -143,13 +184,19 @@ pub fn run(models: &Path, args: &LivenessArgs) -> Result<Report, String> {
         sdk.liveness().ok_or("no liveness model installed (models/README.md, Liveness): nothing to evaluate")?,
     );
     let all_rows = read_labelled(&args.manifest)?;
-    let results = par_map(&all_rows, |r| score_frame(engine, liveness, &args.root.join(&r.path)));
+    if let Some(dir) = &args.dump_crops {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let indexed: Vec<(usize, &Labelled)> = all_rows.iter().enumerate().collect();
+    let results = par_map(&indexed, |(i, r)| {
+        score_frame(engine, liveness, &args.root.join(&r.path), args.dump_crops.as_deref().map(|d| (d, *i)))
+    });
     // Unreadable frames are listed and left out of every rate.
     let (mut rows, mut scored, mut failures) = (Vec::new(), Vec::new(), Vec::new());
-    for (row, result) in all_rows.iter().zip(results) {
+    for ((i, row), result) in indexed.iter().zip(results) {
         match result {
             Ok(s) => {
-                rows.push(row);
+                rows.push((*i, *row));
                 scored.push(s);
             }
             Err(e) => failures.push((row.path.clone(), e)),
@@ -157,17 +204,27 @@ pub fn run(models: &Path, args: &LivenessArgs) -> Result<Report, String> {
     }
 
     if let Some(out) = &args.dump_features {
-        let mut csv = String::from("path,label,face,model,high_freq,glare\n");
-        for (r, s) in rows.iter().zip(&scored) {
+        let mut csv = String::from(
+            "path,label,face,model,high_freq,glare,row,subject,face_x,face_y,face_w,face_h,image_w,image_h\n",
+        );
+        for ((i, r), s) in rows.iter().zip(&scored) {
             let c = s.cues.unwrap_or_default();
+            let b = s.face.map(|f| f.bbox).unwrap_or_default();
             csv.push_str(&format!(
-                "{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{i},{},{},{},{},{},{},{}\n",
                 r.path,
                 r.label,
                 s.cues.is_some() as u8,
                 c.model,
                 c.high_freq,
-                c.glare
+                c.glare,
+                r.subject,
+                b.x,
+                b.y,
+                b.w,
+                b.h,
+                s.size.0,
+                s.size.1
             ));
         }
         std::fs::write(out, csv).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -175,6 +232,7 @@ pub fn run(models: &Path, args: &LivenessArgs) -> Result<Report, String> {
 
     let threshold = FUSION.threshold;
     let frame_scores: Vec<Option<f32>> = scored.iter().map(|s| s.cues.map(|c| FUSION.score(&c))).collect();
+    let rows: Vec<&Labelled> = rows.into_iter().map(|(_, r)| r).collect();
     let mut groups: BTreeMap<String, (usize, usize, Vec<f32>)> = BTreeMap::new();
     for (r, s) in rows.iter().zip(&scored) {
         let g = groups.entry(r.label.clone()).or_default();

@@ -7,11 +7,13 @@
 //! - `eval liveness`: passive liveness APCER / BPCER on a labelled manifest.
 //! - `eval documents`: portrait found, capture measures, portrait-to-portrait scores.
 //! - `eval flash`: a recorded colour-flash session judged again.
+//! - `eval challenge`: chance passes of random challenges by replayed live footage.
 //!
 //! A file that cannot be read or decoded never stops an evaluation: each one
 //! reports it under `unreadable` (path, stable error code, message) and goes
 //! on with the rest, as `eval lfw` does with pictures where no face is found.
 
+mod challenge;
 mod detection;
 mod documents;
 mod flash;
@@ -41,6 +43,8 @@ pub enum EvalCommand {
     Documents(documents::DocumentsArgs),
     /// A recorded colour-flash session (FlashChallenge.record_to) judged again.
     Flash(flash::FlashArgs),
+    /// How often replayed live footage, started anywhere, passes random challenges by chance.
+    Challenge(challenge::ChallengeArgs),
 }
 
 pub fn run(models: &Path, cmd: EvalCommand) -> CliResult {
@@ -51,6 +55,7 @@ pub fn run(models: &Path, cmd: EvalCommand) -> CliResult {
         EvalCommand::Liveness(args) => liveness::run(models, &args)?,
         EvalCommand::Documents(args) => documents::run(models, &args)?,
         EvalCommand::Flash(args) => flash::run(models, &args)?,
+        EvalCommand::Challenge(args) => challenge::run(models, &args)?,
     };
     report.print();
     Ok(ExitCode::SUCCESS)

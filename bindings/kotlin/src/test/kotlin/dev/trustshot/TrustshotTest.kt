@@ -12,6 +12,7 @@ import javax.imageio.ImageIO
 import kotlin.test.assertContains
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
@@ -232,8 +233,36 @@ class TrustshotTest {
         verifier.startChallenge(2u).use { session ->
             assertEquals(2, session.actions().size)
             val frame = sample("obama.jpg")
-            assertTrue(session.pushFrame(frame, 1_000u) is ChallengeState.InProgress)
+            // The first frontal face starts the session: hold still until a prompt at a random moment.
+            assertEquals(ChallengeState.Holding(0u), session.pushFrame(frame, 1_000u))
             assertFailsWith<LivenessException.OutOfOrder> { session.pushFrame(frame, 900u) }
+            // The same frames: passive score, guidance and the sharpest frontal frame are kept.
+            val passive = session.passive()!!
+            assertTrue(passive.live && passive.frames == 1u, passive.toString())
+            assertTrue(session.guidance().none { it.code == GuidanceCode.NO_FACE })
+            val best = session.bestFrameJpeg()!!
+            assertTrue(best.size > 1000 && best[0] == 0xFF.toByte() && best[1] == 0xD8.toByte())
+        }
+        assertEquals("challenge.hold", challengeHoldPrompt().key)
+    }
+
+    @Test
+    fun aCaptureScreenGetsGuidanceAndASessionVerdict() {
+        // The face fills little of a frame padded to four times its width: move closer.
+        val image = ImageIO.read(File(samples, "obama.jpg"))
+        val wide = BufferedImage(image.width * 4, image.height, BufferedImage.TYPE_INT_RGB)
+        wide.createGraphics().apply { color = java.awt.Color.GRAY; fillRect(0, 0, wide.width, wide.height); drawImage(image, 0, 0, null); dispose() }
+        val png = java.io.ByteArrayOutputStream().also { ImageIO.write(wide, "png", it) }.toByteArray()
+        val hints = verifier.guidance(ImageInput.Encoded(png))
+        assertTrue(hints.any { it.code == GuidanceCode.TOO_FAR } && hints.any { it.code == GuidanceCode.OFF_CENTRE }, hints.toString())
+        assertEquals("guidance.too_far", hints.first { it.code == GuidanceCode.TOO_FAR }.key)
+        // Passive liveness judged over a session's frames (the median).
+        verifier.startLivenessSession().use { session ->
+            assertNull(session.verdict())
+            for (name in listOf("obama.jpg", "obama2.jpg", "obama3.jpg")) assertNotNull(session.pushFrame(sample(name)))
+            val v = session.verdict()!!
+            assertEquals(3u, v.frames)
+            assertTrue(v.live, v.toString())
         }
     }
 
@@ -350,6 +379,34 @@ class TrustshotTest {
         val a = verifier.startFlashChallenge().use { it.sequence() }
         val b = verifier.startFlashChallenge().use { it.sequence() }
         assertTrue(a != b)
+    }
+
+    @Test
+    fun aHighAssuranceDecisionNamesEveryLayerAndGoesIntoTheReceipt() {
+        verifier.startChallenge(2u).use { challenge ->
+            verifier.startFlashChallenge().use { flash ->
+                // The flash answered (SIMULATED reflection), the challenge only started.
+                assertTrue(runFlash(flash, flashFrames(flash, respond = true)).passed)
+                challenge.pushFrame(sample("obama.jpg"), 1_000u)
+                val r = verifier.judgeHighAssurance(challenge, flash)
+                assertFalse(r.passed)
+                assertEquals(AssuranceLayer.entries.toSet(), r.checks.map { it.layer }.toSet())
+                val check = { layer: AssuranceLayer -> r.checks.single { it.layer == layer } }
+                assertTrue(check(AssuranceLayer.FLASH).passed)
+                assertFalse(check(AssuranceLayer.ACTIONS).passed)
+                assertTrue(check(AssuranceLayer.SAME_FACE).passed, r.toString())
+                assertEquals(ReceiptDecision.FAILED, r.receiptVerdict.decision)
+                assertContains(r.receiptVerdict.reasons, "actions_failed")
+                // Every score and threshold goes into the signed receipt.
+                val operator = generateKeyPair()
+                val device = JcaDeviceSigner.generate()
+                val request = deliveryRequest("S-1").copy(kind = EvidenceKind.IDENTITY_CHECK, verdict = r.receiptVerdict)
+                val sealed = sealReceipt(request, DeliveryPolicy(), listOf(operator.publicKeyPem), device)
+                val opened = openPackage(sealed.`package`, operator.privateKeyPem, device.publicKeyPem())
+                assertContains(opened.manifestJson, "\"decision\":\"failed\"")
+                assertContains(opened.manifestJson, "\"same_face\"")
+            }
+        }
     }
 
     @Test
