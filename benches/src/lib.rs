@@ -85,9 +85,24 @@ pub struct Comparison {
     pub ort_cpu_ms: f64,
 }
 
-/// Tolerance of the parity test: |tract - ort| <= 1e-4 * max|ort| + 1e-5 for every element.
+/// The plans whose archives store their weights as f16 (models/*.toml,
+/// `[compact] f16 = true`): onnxruntime runs the f32 source, so their outputs
+/// also differ by the weights' rounding (2^-11 relative per weight).
+const F16_STORED: [&str; 3] = ["onet", "iris", "minifasnet-v1se-4.0"];
+
+/// Relative tolerance of a plan: 1e-4 of the largest output, 1e-3 for the f16-stored ones.
+fn relative_tolerance(name: &str) -> f32 {
+    if F16_STORED.contains(&name) {
+        1e-3
+    } else {
+        1e-4
+    }
+}
+
+/// Tolerance of the parity test: |tract - ort| <= tolerance * max|ort| + 1e-5
+/// for every element (tolerance 1e-4, or 1e-3 for f16-stored weights).
 pub fn within_tolerance(c: &Comparison) -> bool {
-    c.max_abs_diff <= 1e-4 * c.max_abs_reference + 1e-5
+    c.max_abs_diff <= relative_tolerance(&c.name) * c.max_abs_reference + 1e-5
 }
 
 fn raw_f32(t: &Tensor) -> Result<Vec<u8>, String> {

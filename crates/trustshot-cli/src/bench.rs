@@ -13,23 +13,39 @@ use trustshot::SdkConfig;
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// A photo with one frontal face; it is scaled and cropped to 1280x720 and
-    /// JPEG-encoded first, like a phone capture.
+    /// A photo with one frontal face; unless it already is a 1280x720 JPEG it
+    /// is scaled and cropped to 1280x720 and JPEG-encoded first, like a phone
+    /// capture.
     #[arg(long)]
     image: PathBuf,
     #[arg(long, default_value_t = 30)]
     iterations: usize,
+    /// Time the selfie check only (decode, detect, align and quality, embed).
+    #[arg(long)]
+    selfie_only: bool,
+    /// Also write the 1280x720 JPEG the bench runs on to this file.
+    #[arg(long)]
+    save_jpeg: Option<PathBuf>,
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(models: &Path, args: BenchArgs) -> CliResult {
+    let bytes = std::fs::read(&args.image).map_err(|e| format!("{}: {e}", args.image.display()))?;
     let frame = {
         let sdk = load_sdk(models, SdkConfig::default())?;
         crate::face::read_frame(sdk.engine(), &args.image)?
     };
-    let jpeg = bench::camera_jpeg(&frame, 1280, 720).map_err(|e| e.to_string())?;
-    let report = bench::run(models, SdkConfig::default(), &jpeg, args.iterations).map_err(|e| e.to_string())?;
+    let is_jpeg = bytes.starts_with(&[0xFF, 0xD8]);
+    let jpeg = match (frame.width(), frame.height(), is_jpeg) {
+        (1280, 720, true) => bytes,
+        _ => bench::camera_jpeg(&frame, 1280, 720).map_err(|e| e.to_string())?,
+    };
+    if let Some(path) = &args.save_jpeg {
+        std::fs::write(path, &jpeg).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let scope = if args.selfie_only { bench::Scope::Selfie } else { bench::Scope::All };
+    let report = bench::run(models, SdkConfig::default(), &jpeg, args.iterations, scope).map_err(|e| e.to_string())?;
     if args.json {
         let stages: Vec<_> = report
             .stages

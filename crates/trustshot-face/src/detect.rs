@@ -34,42 +34,42 @@ use tract_core::prelude::Tensor;
 pub const YUNET_SPECS: [ModelSpec; 8] = [
     yunet(
         "yunet_2023mar_256x256.nnef.tar",
-        "8febb0f831bb8645929e4a420284d5cf088c90731689b18af2103d36513c2a67",
+        "27c21e79f688c66faaa54dfdf814c1c4d3706e69fc64311045146a743fb55e96",
         &[1, 3, 256, 256],
     ),
     yunet(
         "yunet_2023mar_384x384.nnef.tar",
-        "215a4a1b7a7bd4930acba2459b15f7993429b78548adc21cc7a2e87addd98469",
+        "c3c0d92428c449043557783306edbee5434f1fcf01948c5e1657331140c362d2",
         &[1, 3, 384, 384],
     ),
     yunet(
         "yunet_2023mar_512x512.nnef.tar",
-        "95ff1f5e3df0cd3f3414c0e81e4a09c34e1d765adb469b4c342c9051d1c6536d",
+        "3dd8a95ca311f393d7e7cb70d3bc39f11bcb94050faef0fde8d58a667522cf20",
         &[1, 3, 512, 512],
     ),
     yunet(
         "yunet_2023mar_640x640.nnef.tar",
-        "477dbde4bce5af4bfb2a0ef4d68777827de531bddd6a34cbf804544a4e168047",
+        "63695e4cc1a69ebed8f84574f855a24ca1edfe6b57785931111cc81f7437e753",
         &[1, 3, 640, 640],
     ),
     yunet(
         "yunet_2023mar_640x480.nnef.tar",
-        "92fd238b847f2e85d82e84055a7d280bafd947cef06593fcda0a560d658d77cf",
+        "d64f98371039de3d3f4a971ba12e73ddd947e328c7f67a4a76a0290ca6a98fe2",
         &[1, 3, 480, 640],
     ),
     yunet_transposed(
         "yunet_2023mar_480x640.nnef.tar",
-        "16fdb097f87ae6c0fb98ac0a54a6e21b57b444b02dd13f7ffb11868dd1e02018",
+        "02f9731d070dfc035978ca8cec4d2ecd611b84d4cbec3ee13abe1d40e7968436",
         &[1, 3, 480, 640],
     ),
     yunet(
         "yunet_2023mar_640x384.nnef.tar",
-        "c4e8c15cc9b755142f76ec6b207085ee7b6be30197cb5f3e20468fef31f9f198",
+        "81b122cda89296a79166ab5bc1e33196a55b851b5892bb10ef00595c64657a84",
         &[1, 3, 384, 640],
     ),
     yunet_transposed(
         "yunet_2023mar_384x640.nnef.tar",
-        "50a9eb949e64ad6b711230f3bfe62010c81d6d612f41d81a80ee27b7f7b310a0",
+        "4ab0dbe82d19809fc03a624890bae6c7aeb55674a4644a0fb85e8b8b6c074bc7",
         &[1, 3, 384, 640],
     ),
 ];
@@ -284,6 +284,64 @@ impl Detector {
         Ok(faces)
     }
 
+    /// The faces near `around` (the face of the previous camera frame): only
+    /// the square [`TRACK_REGION`] times the box's longer side around its
+    /// centre (clipped to the frame) is searched, on the smallest canvas
+    /// ([`TRACK_SIDE`]), at the whole frame's scale or, for a large face, at
+    /// the scale that fits it there (the face is then still 120 px wide);
+    /// faces come back in frame coordinates after the second look. A fraction
+    /// of a whole-frame detection: what a camera loop needs between full ones
+    /// (see [`crate::track`]).
+    pub fn detect_near(&self, frame: &Frame, around: &Rect) -> Result<Vec<Face>> {
+        let c = around.center();
+        let half = around.w.max(around.h) * TRACK_REGION / 2.0;
+        // The whole frame's scale, or for a large face the first of its
+        // powers of 3/4 at which the region fits the smallest canvas even
+        // after snapping (below). A few fixed scales: a face whose size
+        // changes a little keeps its scale (a still picture stays still).
+        let whole = (self.config.max_side as f32 / frame.width().max(frame.height()) as f32).min(1.0);
+        let fits = (TRACK_SIDE - 2 * 32) as f32 / (2.0 * half).max(1.0);
+        let scale = (0..16).map(|k| whole * 0.75f32.powi(k)).find(|&s| s <= fits).unwrap_or(fits);
+        // The region's corners on the grid of YuNet's coarsest stride (32
+        // canvas pixels): a face that moves less than a grid step is searched
+        // in the very same pixels (a still picture gives exactly still
+        // landmarks, for the challenge's still-image rule), and at the whole
+        // frame's scale the anchors sit where the whole-frame search puts them.
+        let step = (32.0 / scale).round().max(1.0);
+        let snap_down = |v: f32, max: u32| (((v / step).floor() * step).max(0.0) as u32).min(max);
+        let snap_up = |v: f32, max: u32| (((v / step).ceil() * step).max(0.0) as u32).min(max);
+        let (x0, y0) = (snap_down(c.x - half, frame.width()), snap_down(c.y - half, frame.height()));
+        let (x1, y1) = (snap_up(c.x + half, frame.width()), snap_up(c.y + half, frame.height()));
+        if x1 <= x0 + 16 || y1 <= y0 + 16 {
+            return Ok(Vec::new());
+        }
+        let region = crate::geometry::crop(frame, x0, y0, x1 - x0, y1 - y0)?;
+        let region = if scale < 1.0 {
+            let (w, h) =
+                ((region.width() as f32 * scale).round() as u32, (region.height() as f32 * scale).round() as u32);
+            resize(&region, w.max(1), h.max(1))
+        } else {
+            region
+        };
+        // The scale actually applied on each axis, back to frame coordinates.
+        let (sx, sy) = ((x1 - x0) as f32 / region.width() as f32, (y1 - y0) as f32 / region.height() as f32);
+        let mut faces = self.yunet(&region)?;
+        for face in &mut faces {
+            face.bbox = Rect {
+                x: face.bbox.x * sx + x0 as f32,
+                y: face.bbox.y * sy + y0 as f32,
+                w: face.bbox.w * sx,
+                h: face.bbox.h * sy,
+            };
+            for p in &mut face.landmarks {
+                *p = Point::new(p.x * sx + x0 as f32, p.y * sy + y0 as f32);
+            }
+            face.face_probability = self.check.probability(frame, &face.bbox)?;
+        }
+        faces.retain(|f| f.face_probability >= self.config.face_threshold);
+        Ok(faces)
+    }
+
     /// YuNet's faces after non-maximum suppression (face probability not yet known: 0).
     fn yunet(&self, frame: &Frame) -> Result<Vec<Face>> {
         let (model, rw, rh) = self.plan_for(frame.width(), frame.height())?;
@@ -329,6 +387,16 @@ impl Detector {
         Ok(nms(faces, self.config.nms_iou))
     }
 }
+
+/// The region [`Detector::detect_near`] searches: this many times the previous
+/// face box's longer side (a stated choice: a margin of 0.3 face widths on
+/// every side, where a head moving at a normal pace between two frames 1/15 s
+/// apart stays; when the face leaves it, the whole frame is searched).
+pub const TRACK_REGION: f32 = 1.6;
+
+/// The canvas the region is searched on: the smallest (256x256), a sixth of
+/// the pixels of the 640x384 canvas a 720p frame gets.
+pub const TRACK_SIDE: u32 = 256;
 
 /// Long side, in pixels, of the frame the tile search runs on (see
 /// [`Detector::candidates_everywhere`]): a 4000x3000 photo is searched at

@@ -16,7 +16,7 @@ pub const SFACE_SPEC: ModelSpec = ModelSpec {
     id: "sface-2021dec",
     onnx: "sface_2021dec.onnx",
     nnef: "sface_2021dec.nnef.tar",
-    nnef_sha256: "33f48ec4e307bf031eb3d9a5d26fc4c1d4cd24a1782241818c961cf841c19956",
+    nnef_sha256: "4b221cf9c19f3e28ca9b86b959bc32a3be468859c88fffd70a330309b421a2da",
     input_shape: &[1, 3, 112, 112],
     channels: Channels::Rgb,
 };

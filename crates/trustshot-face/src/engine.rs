@@ -137,6 +137,11 @@ impl FaceEngine {
         self.detector.detect(frame)
     }
 
+    /// The faces near `around` (see [`Detector::detect_near`]).
+    pub fn detect_near(&self, frame: &Frame, around: &crate::geometry::Rect) -> Result<Vec<Face>> {
+        self.detector.detect_near(frame, around)
+    }
+
     /// Every box the detector considered, including those the face check
     /// rejected (see [`Detector::candidates`]).
     pub fn face_candidates(&self, frame: &Frame) -> Result<Vec<Face>> {

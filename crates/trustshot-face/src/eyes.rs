@@ -24,7 +24,7 @@ pub const IRIS_SPEC: ModelSpec = ModelSpec {
     id: "mediapipe-iris",
     onnx: "iris.onnx",
     nnef: "iris.nnef.tar",
-    nnef_sha256: "217dbb7e3fe94e0e871eafe045b2990dd7d2826b804e0fefd131edbf048a4f74",
+    nnef_sha256: "f46bd530b701cace58c5ad864b6dc1800f92c259a9e2a1b4880e88e4e3f219e6",
     input_shape: &[1, 3, 64, 64],
     channels: Channels::Rgb,
 };

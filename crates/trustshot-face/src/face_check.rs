@@ -22,7 +22,7 @@ pub const ONET_SPEC: ModelSpec = ModelSpec {
     id: "mtcnn-onet",
     onnx: "onet.onnx",
     nnef: "onet.nnef.tar",
-    nnef_sha256: "38966b70914cc53e74f2535559dacf2c911865dcc1cc90d7d196979e3ce7eb24",
+    nnef_sha256: "2131f196e53a7f766954789262687d17e0733c15e51bda50094bd3461c7afd16",
     input_shape: &[1, 3, 48, 48],
     channels: Channels::Rgb,
 };

@@ -60,6 +60,11 @@ impl Frame {
         &self.rgb
     }
 
+    /// The pixels, taken out of the frame (to change them without a copy).
+    pub fn into_rgb(self) -> Vec<u8> {
+        self.rgb
+    }
+
     /// The pixel at (x, y); callers keep x < width and y < height.
     #[inline]
     pub fn pixel(&self, x: u32, y: u32) -> [u8; 3] {

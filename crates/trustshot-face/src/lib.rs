@@ -5,12 +5,14 @@
 //!     --quality--> reasons (or pass) --embed--> Embedding --matcher--> decision
 //! face --eyes--> eye openness (blink challenge)
 //! faces --guidance--> what a capture screen tells the person (too far, off centre, ...)
+//! camera frames --track--> faces, searched near the last one between whole-frame detections
 //! ```
 //! [`FaceEngine`] ties the stages together; each module can be used alone.
 //! Where templates are kept is not this crate's business: the engine compares
 //! embeddings (the SDK's `trustshot::enroll` keeps them sealed on the device).
 
 pub mod align;
+pub mod compact;
 pub mod detect;
 pub mod embed;
 pub mod engine;
@@ -25,6 +27,7 @@ pub mod matcher;
 pub mod models;
 pub mod pose;
 pub mod quality;
+pub mod track;
 
 pub use detect::Face;
 pub use embed::Embedding;

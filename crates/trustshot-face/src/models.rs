@@ -5,7 +5,9 @@
 //! fetches the ONNX sources from package registries and `trustshot-convert`
 //! turns each [`ModelSpec`] into its NNEF file with the input shape fixed, so
 //! the mobile library links tract-core + tract-nnef only, not the ONNX parser
-//! (the converted graphs use only the `tract_core` operator registry).
+//! (the converted graphs use only the `tract_core` operator registry). Large
+//! tensors are stored compact (block int8 or f16, [`crate::compact`]) and
+//! expanded to f32 here, once.
 
 use crate::error::{FaceError, Result};
 use std::path::Path;
@@ -81,7 +83,8 @@ impl Model {
             return Err(FaceError::ModelMismatch { model: spec.id, file: spec.nnef });
         }
         let load_err = |e: TractError| FaceError::ModelLoad { model: spec.id, detail: format!("{e:#}") };
-        let model = tract_nnef::nnef().model_for_read(&mut &*bytes).map_err(load_err)?;
+        let nnef = tract_nnef::nnef().with_resource_loader(crate::compact::CompactLoader);
+        let model = nnef.model_for_read(&mut &*bytes).map_err(load_err)?;
         let input = model.input_fact(0).map_err(load_err)?.shape.as_concrete().map(|s| s.to_vec());
         if input.as_deref() != Some(spec.input_shape) {
             return Err(FaceError::ModelLoad {

@@ -484,3 +484,59 @@ fn png_layouts_decode_to_the_same_rgb() {
     let whole = encode(&|o| png(o, photo.rgb(), image::ExtendedColorType::Rgb8));
     assert!(matches!(engine().decode(&whole[..whole.len() / 2]), Err(FaceError::Decode(_))));
 }
+
+/// A 1280x720 camera frame: `photo` scaled to 720 rows, at column `x`, and
+/// optionally a second person (`other`, scaled to 360 rows) at the right.
+fn camera_frame(photo: &Frame, x: u32, other: Option<&Frame>) -> Frame {
+    use trustshot_face::geometry::resize;
+    let mut rgb = vec![40u8; 1280 * 720 * 3];
+    let mut paste = |f: &Frame, x0: u32, y0: u32| {
+        for y in 0..f.height().min(720 - y0) {
+            let w = f.width().min(1280 - x0) as usize;
+            let src = (y * f.width()) as usize * 3;
+            let dst = ((y0 + y) * 1280 + x0) as usize * 3;
+            rgb[dst..dst + w * 3].copy_from_slice(&f.rgb()[src..src + w * 3]);
+        }
+    };
+    paste(&resize(photo, photo.width() * 720 / photo.height(), 720), x, 0);
+    if let Some(o) = other {
+        paste(&resize(o, o.width() * 360 / o.height(), 360), 1280 - o.width() * 360 / o.height(), 180);
+    }
+    Frame::from_rgb(1280, 720, rgb).unwrap()
+}
+
+/// Following a face (the camera loop of challenge and flash sessions): found
+/// where the whole-frame search finds it, its landmarks within 4% of the face
+/// width of that search's (measured: at most 3%; the whole-frame search
+/// itself moves them by up to 4% between two frames shifted 4 px, as its grid
+/// of anchors moves over the face), and a second person stepping into view
+/// found by the next whole-frame search.
+#[test]
+fn a_followed_face_is_found_as_the_whole_frame_finds_it_and_a_newcomer_within_half_a_second() {
+    use trustshot_face::track::{Search, Tracker, FULL_EVERY_MS};
+    let (photo, other) = (sample("obama.jpg"), crop(&sample("biden.jpg"), 1300, 0, 904, 970));
+    let mut tracker = Tracker::default();
+    let mut near = 0;
+    let mut newcomer_seen_at = None;
+    for i in 0..40u32 {
+        let t = u64::from(i) * 33;
+        // The head moves 4 px a frame; from frame 20 (660 ms) someone else is in view too.
+        let frame = camera_frame(&photo, 4 * i, (i >= 20).then_some(&other));
+        let (faces, search) = tracker.detect(engine(), &frame, t).unwrap();
+        near += usize::from(search == Search::NearLastFace);
+        let whole = engine().detect(&frame).unwrap();
+        let main =
+            |f: &[trustshot_face::Face]| *f.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())).unwrap();
+        let (a, b) = (main(&faces), main(&whole));
+        assert!(a.bbox.iou(&b.bbox) > 0.85, "frame {i}: {:?} vs {:?}", a.bbox, b.bbox);
+        for (p, q) in a.landmarks.iter().zip(&b.landmarks) {
+            assert!((p.x - q.x).hypot(p.y - q.y) < 0.04 * b.bbox.w, "frame {i}: landmark {p:?} vs {q:?}");
+        }
+        if i >= 20 && faces.len() == 2 && newcomer_seen_at.is_none() {
+            newcomer_seen_at = Some(t - 660);
+        }
+    }
+    assert!(near >= 30, "only {near} of 40 frames searched near the last face");
+    let seen = newcomer_seen_at.expect("the second person was never found");
+    assert!(seen <= FULL_EVERY_MS, "the second person was found {seen} ms after appearing");
+}

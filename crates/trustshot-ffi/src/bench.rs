@@ -30,8 +30,9 @@ pub fn run_bench(model_dir: String, photo: Vec<u8>, iterations: u32) -> Result<B
     let fail = |e: trustshot::bench::BenchError| FaceError::InvalidArgument { detail: e.to_string() };
     let jpeg = trustshot::bench::camera_jpeg(&frame, 1280, 720).map_err(fail)?;
     let config = trustshot::SdkConfig::default();
-    let r =
-        trustshot::bench::run(std::path::Path::new(&model_dir), config, &jpeg, iterations as usize).map_err(fail)?;
+    let scope = trustshot::bench::Scope::All;
+    let r = trustshot::bench::run(std::path::Path::new(&model_dir), config, &jpeg, iterations as usize, scope)
+        .map_err(fail)?;
     Ok(BenchReport {
         image_width: r.image_width,
         image_height: r.image_height,

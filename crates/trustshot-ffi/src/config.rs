@@ -96,6 +96,9 @@ pub struct TrustshotConfig {
     pub flash: FlashSettings,
     /// JPEG quality of a sealed delivery photo, 1 to 100.
     pub delivery_jpeg_quality: u8,
+    /// Threads one call may use for independent stages (reference pictures
+    /// side by side; an ID check's document and selfie), 1 to 8; default 1.
+    pub threads: u32,
 }
 
 impl From<SdkConfig> for TrustshotConfig {
@@ -109,6 +112,7 @@ impl From<SdkConfig> for TrustshotConfig {
             challenge: c.challenge.into(),
             flash: c.flash.into(),
             delivery_jpeg_quality: c.delivery.jpeg_quality,
+            threads: c.threads as u32,
         }
     }
 }
@@ -126,6 +130,7 @@ impl From<TrustshotConfig> for SdkConfig {
             challenge: c.challenge.into(),
             flash: c.flash.into(),
             delivery: DeliveryConfig { jpeg_quality: c.delivery_jpeg_quality },
+            threads: c.threads as usize,
         }
     }
 }

@@ -172,6 +172,13 @@ impl FlashChallenge {
         progress(self.lock().progress())
     }
 
+    /// The camera stopped: no frame will follow. Once every colour was
+    /// reported displayed, the session is finished and can be judged on the
+    /// frames it got.
+    pub fn camera_stopped(&self) -> Result<FlashProgress, LivenessError> {
+        Ok(progress(self.lock().close()?))
+    }
+
     /// The judged session; `NotFinished` until every colour was shown and is over.
     pub fn verdict(&self) -> Result<FlashVerdict, LivenessError> {
         Ok(verdict(self.lock().verdict()?))

@@ -30,6 +30,7 @@ use crate::random;
 use std::sync::Arc;
 use trustshot_face::detect::Face;
 use trustshot_face::matcher::operating_point;
+use trustshot_face::track::Tracker;
 use trustshot_face::{pose, Embedding, FaceEngine, FaceError, Frame};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -231,23 +232,27 @@ pub trait Observe {
     fn embedding(&mut self, face: &Face) -> Result<Embedding, FaceError>;
 }
 
-/// A camera frame, observed through the engine as the session asks.
+/// A camera frame, observed through the engine as the session asks; its
+/// faces found by a [`Tracker`] (near the previous frame's face, with
+/// whole-frame searches at least every 500 ms).
 pub struct LiveFrame<'a> {
     engine: &'a FaceEngine,
     frame: &'a Frame,
+    tracker: &'a mut Tracker,
+    timestamp_ms: u64,
     faces: Option<Vec<Face>>,
 }
 
 impl<'a> LiveFrame<'a> {
-    pub fn new(engine: &'a FaceEngine, frame: &'a Frame) -> LiveFrame<'a> {
-        LiveFrame { engine, frame, faces: None }
+    pub fn new(engine: &'a FaceEngine, frame: &'a Frame, tracker: &'a mut Tracker, timestamp_ms: u64) -> LiveFrame<'a> {
+        LiveFrame { engine, frame, tracker, timestamp_ms, faces: None }
     }
 }
 
 impl Observe for LiveFrame<'_> {
     fn faces(&mut self) -> Result<&[Face], FaceError> {
         if self.faces.is_none() {
-            self.faces = Some(self.engine.detect(self.frame)?);
+            self.faces = Some(self.tracker.detect(self.engine, self.frame, self.timestamp_ms)?.0);
         }
         Ok(self.faces.as_deref().unwrap_or_default())
     }
@@ -329,6 +334,8 @@ impl Challenge {
 
 pub struct ChallengeSession {
     engine: Arc<FaceEngine>,
+    /// Follows the face between frames (for `push_frame`).
+    tracker: Tracker,
     config: ChallengeConfig,
     challenge: Challenge,
     same_face_threshold: f32,
@@ -377,6 +384,7 @@ impl ChallengeSession {
             .threshold;
         Ok(ChallengeSession {
             engine,
+            tracker: Tracker::default(),
             config,
             challenge,
             same_face_threshold,
@@ -406,8 +414,10 @@ impl ChallengeSession {
 
     /// Feeds one camera frame taken at `timestamp_ms` (any monotonic clock).
     pub fn push_frame(&mut self, frame: &Frame, timestamp_ms: u64) -> Result<SessionState, SessionError> {
-        let engine = self.engine.clone();
-        self.push_observed(&mut LiveFrame::new(&engine, frame), timestamp_ms)
+        let (engine, mut tracker) = (self.engine.clone(), self.tracker);
+        let state = self.push_observed(&mut LiveFrame::new(&engine, frame, &mut tracker, timestamp_ms), timestamp_ms);
+        self.tracker = tracker;
+        state
     }
 
     /// Feeds one observed frame taken at `timestamp_ms`.

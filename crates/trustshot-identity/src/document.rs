@@ -225,14 +225,28 @@ fn reason(code: IdReasonCode, measured: f32, threshold: f32) -> IdReason {
     IdReason { code, measured, threshold }
 }
 
-/// The full check. `selfie` must already be analysed (quality gate and
-/// embedding); `liveness` is `None` when no liveness model is installed, which
-/// can never lead to approval.
+/// The whole ID check on a document photo: [`find_portrait`], then [`decide_id`].
 pub fn verify_id(
     engine: &FaceEngine,
     liveness: Option<&PassiveLiveness>,
     config: &DocumentConfig,
     document: &Frame,
+    selfie_frame: &Frame,
+    selfie: &Analysis,
+) -> Result<IdVerification, FaceError> {
+    let found = find_portrait(engine, document, config)?;
+    decide_id(engine, liveness, config, found, selfie_frame, selfie)
+}
+
+/// The decision, from the portrait found on the document (or none) and the
+/// selfie, already analysed (quality gate and embedding); `liveness` is
+/// `None` when no liveness model is installed, which can never lead to
+/// approval.
+pub fn decide_id(
+    engine: &FaceEngine,
+    liveness: Option<&PassiveLiveness>,
+    config: &DocumentConfig,
+    found: Option<Portrait>,
     selfie_frame: &Frame,
     selfie: &Analysis,
 ) -> Result<IdVerification, FaceError> {
@@ -268,7 +282,6 @@ pub fn verify_id(
     };
 
     // The document: a portrait, captured well enough to compare.
-    let found = find_portrait(engine, document, config)?;
     let portrait = found.as_ref().map(check_portrait);
     let mut face_match = None;
     match (&portrait, &found) {

@@ -430,6 +430,19 @@ impl FlashSession {
         self.push_sample(timestamp_ms, face.and_then(|f| LightSample::measure(frame, f)))
     }
 
+    /// The camera stopped: no frame will follow. Once every colour was
+    /// reported as displayed, the session is finished at the last colour's
+    /// end (the frames it did not see count as frames without a face).
+    pub fn close(&mut self) -> Result<FlashProgress, FlashError> {
+        let progress = self.progress();
+        if progress.finished {
+            return Ok(progress);
+        }
+        let end = self.end_ms().ok_or(FlashError::NotFinished { shown: progress.shown, steps: progress.steps })?;
+        let after_last = self.last_frame_ms.map_or(end, |t| end.max(t + 1));
+        self.push_sample(after_last, None)
+    }
+
     pub fn progress(&self) -> FlashProgress {
         FlashProgress {
             shown: self.displayed_ms.len(),

@@ -31,7 +31,7 @@ pub const MINIFASNET_V1SE: ModelSpec = ModelSpec {
     id: "minifasnet-v1se-4.0",
     onnx: "minifasnet_v1se_4.0.onnx",
     nnef: "minifasnet_v1se_4.0.nnef.tar",
-    nnef_sha256: "3db44110fcc03556c0f2c9895a46b0a5860342e55316d723180266eb1f9341b9",
+    nnef_sha256: "1cbfcd4825e6de14bc7a6d6c19468a8b50fcee3b3c0cf6b9480cef17b729152a",
     input_shape: &[1, 3, 80, 80],
     channels: Channels::Bgr,
 };

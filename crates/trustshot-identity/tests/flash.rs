@@ -45,10 +45,7 @@ fn judge(session: &mut FlashSession, displayed: &[u64], frames: &[(u64, Frame)],
     for (i, &t) in displayed.iter().enumerate().skip(shown) {
         session.displayed(i, t).unwrap();
     }
-    let end = displayed.last().unwrap() + u64::from(session.sequence().last().unwrap().duration_ms);
-    if !session.progress().finished {
-        session.push_sample(end.max(frames.last().map_or(0, |f| f.0) + 1), None).unwrap();
-    }
+    session.close().unwrap();
     session.verdict().unwrap()
 }
 

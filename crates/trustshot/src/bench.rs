@@ -67,10 +67,28 @@ pub fn camera_jpeg(frame: &Frame, width: u32, height: u32) -> Result<Vec<u8>, Be
     Ok(out)
 }
 
+/// Which stages a bench run times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every stage below.
+    All,
+    /// The selfie check only (decode, detect, align and quality, embed): what
+    /// the side-by-side comparison with OpenCV times (benches/opencv_compare.py).
+    Selfie,
+}
+
 /// Loads the models, then runs `iterations` times on `jpeg`: the face
-/// pipeline stage by stage, passive liveness and a challenge-session step (when
-/// the liveness models are installed), and sealing a 4 MB evidence package.
-pub fn run(model_dir: &Path, config: SdkConfig, jpeg: &[u8], iterations: usize) -> Result<BenchReport, BenchError> {
+/// pipeline stage by stage, then (scope `All`) detection on a portrait frame,
+/// the second look, eye openness, a sideways document, bystanders on a large
+/// photo, passive liveness and challenge-session steps (when the liveness
+/// models are installed), colour-flash steps, and sealing a 4 MB package.
+pub fn run(
+    model_dir: &Path,
+    config: SdkConfig,
+    jpeg: &[u8],
+    iterations: usize,
+    scope: Scope,
+) -> Result<BenchReport, BenchError> {
     if iterations == 0 {
         return Err(BenchError::NoIterations);
     }
@@ -112,7 +130,19 @@ pub fn run(model_dir: &Path, config: SdkConfig, jpeg: &[u8], iterations: usize) 
         stats("embed", embed),
         stats("decode_detect_align_embed", total),
     ];
+    let report = |stages| BenchReport {
+        image_width: width,
+        image_height: height,
+        iterations,
+        model_load_ms,
+        stages,
+        peak_rss_bytes: peak_rss(),
+    };
+    if scope == Scope::Selfie {
+        return Ok(report(stages));
+    }
     let frame = engine.decode(jpeg)?;
+    stages.extend(threads(&sdk, &frame, iterations)?);
     stages.push(detect_portrait(engine, &frame, iterations)?);
     stages.push(face_check(model_dir, engine, &frame, iterations)?);
     stages.push(eye_openness(engine, &frame, iterations)?);
@@ -165,14 +195,28 @@ pub fn run(model_dir: &Path, config: SdkConfig, jpeg: &[u8], iterations: usize) 
         trustshot_identity::LightSample::measure(&frame, &face).ok_or(BenchError::NoUsableFace).map(|_| ())
     })?);
     stages.push(seal_4mb(iterations)?);
-    Ok(BenchReport {
-        image_width: width,
-        image_height: height,
-        iterations,
-        model_load_ms,
-        stages,
-        peak_rss_bytes: peak_rss(),
-    })
+    Ok(report(stages))
+}
+
+/// Calls with independent stages on one and on two threads: a probe against
+/// two references, and an ID check (the document is the frame turned
+/// sideways: four portrait searches, beside the selfie's analysis).
+fn threads(sdk: &Sdk, frame: &Frame, iterations: usize) -> Result<Vec<StageStats>, BenchError> {
+    let document = frame.clone().rotated(trustshot_face::Rotation::R90);
+    let references = [frame.clone(), frame.clone()];
+    let mut stages = Vec::new();
+    for n in [1, 2] {
+        let sdk = sdk.with_threads(n)?;
+        stages.push(timed(&format!("verify_2_references_{n}_thread"), iterations, || {
+            sdk.verify_photos(frame, &references)?;
+            Ok(())
+        })?);
+        stages.push(timed(&format!("id_check_{n}_thread"), iterations, || {
+            sdk.verify_id(&document, frame)?;
+            Ok(())
+        })?);
+    }
+    Ok(stages)
 }
 
 /// Detection on a portrait frame, as selfies arrive: the centre 9:16 of
@@ -210,10 +254,11 @@ fn document_portrait(engine: &FaceEngine, frame: &Frame, iterations: usize) -> R
 /// Pixelating bystanders on the photo enlarged to 4000x3000, as a phone's
 /// main camera takes a doorstep: the whole-frame pass plus the tile search
 /// (crates/trustshot-face/src/detect.rs). At most 5 timed runs: it is slow.
+/// Each run includes copying the photo (pixelation changes it in place).
 fn pixelate_large(engine: &FaceEngine, frame: &Frame, iterations: usize) -> Result<StageStats, BenchError> {
     let large = trustshot_face::geometry::resize(frame, 4000, 3000);
     timed("pixelate_faces_4000x3000", iterations.min(5), || {
-        crate::delivery::pixelate_faces(&large, engine)?;
+        crate::delivery::pixelate_faces(large.clone(), engine)?;
         Ok(())
     })
 }

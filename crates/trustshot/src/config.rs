@@ -8,7 +8,7 @@
 use trustshot_face::{EngineConfig, FaceError};
 use trustshot_identity::{ChallengeConfig, DocumentConfig, FlashConfig};
 
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SdkConfig {
     /// Input limits, detector, capture-quality gate and match threshold
     /// (`trustshot_face::EngineConfig`).
@@ -20,6 +20,11 @@ pub struct SdkConfig {
     /// Screen colour-flash challenge (thresholds from SIMULATED captures only).
     pub flash: FlashConfig,
     pub delivery: DeliveryConfig,
+    /// Threads one call may use for its independent stages (reference
+    /// pictures analysed side by side; an ID check's document and selfie), 1
+    /// to 8. Each inference itself runs on one thread. Default 1, a stated
+    /// choice: safe for an app's UI budget; phones with 4-8 cores can give 2.
+    pub threads: usize,
 }
 
 /// How a delivery photo is re-encoded before sealing.
@@ -36,10 +41,26 @@ impl Default for DeliveryConfig {
     }
 }
 
+impl Default for SdkConfig {
+    fn default() -> Self {
+        SdkConfig {
+            engine: EngineConfig::default(),
+            document: DocumentConfig::default(),
+            challenge: ChallengeConfig::default(),
+            flash: FlashConfig::default(),
+            delivery: DeliveryConfig::default(),
+            threads: 1,
+        }
+    }
+}
+
 impl SdkConfig {
     /// Refuses values no stage can work with; the message names the field.
     pub fn check(&self) -> Result<(), FaceError> {
         let bad = |what: &str| Err(FaceError::Config(what.into()));
+        if !(1..=8).contains(&self.threads) {
+            return bad("threads must be 1 to 8");
+        }
         if !(1..=100).contains(&self.delivery.jpeg_quality) {
             return bad("delivery.jpeg_quality must be 1 to 100");
         }

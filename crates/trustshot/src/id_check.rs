@@ -15,16 +15,17 @@ pub struct IdCheck {
 }
 
 impl Sdk {
+    /// The portrait search on the document (four orientations) and the
+    /// selfie's analysis are independent: with two threads configured they
+    /// run side by side.
     pub fn verify_id(&self, document: &Frame, selfie: &Frame) -> Result<IdCheck, FaceError> {
-        let analysis = self.analyze(selfie)?;
-        let verdict = trustshot_identity::verify_id(
-            self.engine(),
-            self.liveness(),
-            &self.config().document,
-            document,
-            selfie,
-            &analysis,
-        )?;
+        let config = &self.config().document;
+        let (analysis, found) = self.join(
+            || self.analyze(selfie),
+            || trustshot_identity::document::find_portrait(self.engine(), document, config),
+        );
+        let analysis = analysis?;
+        let verdict = trustshot_identity::decide_id(self.engine(), self.liveness(), config, found?, selfie, &analysis)?;
         Ok(IdCheck { verdict, selfie: analysis })
     }
 }

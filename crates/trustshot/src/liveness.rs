@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use trustshot_face::align::align;
 use trustshot_face::quality::luma_stats;
+use trustshot_face::track::Tracker;
 use trustshot_face::{pose, Embedding, Face, FaceEngine, FaceError, Frame, Guidance, GuidanceConfig};
 use trustshot_identity::challenge::{Challenge, LiveFrame, Observe};
 use trustshot_identity::{
@@ -68,7 +69,13 @@ impl Sdk {
     /// Starts a screen colour-flash session with a fresh random sequence.
     pub fn start_flash(&self) -> Result<FlashRun, FlashError> {
         let session = FlashSession::new(self.config().flash)?;
-        Ok(FlashRun { engine: self.engine().clone(), session, recorder: None, embedding: None })
+        Ok(FlashRun {
+            engine: self.engine().clone(),
+            tracker: Tracker::default(),
+            session,
+            recorder: None,
+            embedding: None,
+        })
     }
 }
 
@@ -102,6 +109,7 @@ impl LivenessSession {
 pub struct ChallengeRun {
     session: ChallengeSession,
     engine: Arc<FaceEngine>,
+    tracker: Tracker,
     passive_model: Option<Arc<PassiveLiveness>>,
     passive: PassiveSession,
     /// When a frame was last scored for passive liveness.
@@ -125,6 +133,7 @@ impl ChallengeRun {
         ChallengeRun {
             session,
             engine: sdk.engine().clone(),
+            tracker: Tracker::default(),
             passive_model: sdk.liveness_model(),
             passive: PassiveSession::default(),
             passive_at: None,
@@ -144,7 +153,7 @@ impl ChallengeRun {
     /// Feeds one camera frame taken at `timestamp_ms` (monotonic, increasing).
     pub fn push_frame(&mut self, frame: &Frame, timestamp_ms: u64) -> Result<SessionState, SessionError> {
         let engine = self.engine.clone();
-        let mut live = LiveFrame::new(&engine, frame);
+        let mut live = LiveFrame::new(&engine, frame, &mut self.tracker, timestamp_ms);
         let state = self.session.push_observed(&mut live, timestamp_ms)?;
         // The same detections serve the passive score, the guidance and the best frame.
         let faces = live.faces()?.to_vec();
@@ -212,6 +221,7 @@ pub enum FlashRunError {
 /// found and the light it returns measured (`trustshot_identity::flash`).
 pub struct FlashRun {
     engine: Arc<FaceEngine>,
+    tracker: Tracker,
     session: FlashSession,
     recorder: Option<Recorder>,
     /// The embedding of the first face measured: whose light response this
@@ -222,7 +232,7 @@ pub struct FlashRun {
 impl FlashRun {
     /// A run over an existing session (a recorded one judged again).
     pub fn with_session(sdk: &Sdk, session: FlashSession) -> FlashRun {
-        FlashRun { engine: sdk.engine().clone(), session, recorder: None, embedding: None }
+        FlashRun { engine: sdk.engine().clone(), tracker: Tracker::default(), session, recorder: None, embedding: None }
     }
 
     pub fn sequence(&self) -> &[FlashStep] {
@@ -244,7 +254,7 @@ impl FlashRun {
 
     /// Feeds one camera frame taken at `timestamp_ms`.
     pub fn push_frame(&mut self, frame: &Frame, timestamp_ms: u64) -> Result<FlashProgress, FlashRunError> {
-        let face = largest_face(&self.engine.detect(frame)?);
+        let face = largest_face(&self.tracker.detect(&self.engine, frame, timestamp_ms)?.0);
         let progress = self.session.push_frame(frame, face.as_ref(), timestamp_ms)?;
         if let (None, Some(face)) = (&self.embedding, face) {
             self.embedding = Some(self.engine.embed_face(frame, &face)?);
@@ -257,6 +267,11 @@ impl FlashRun {
 
     pub fn progress(&self) -> FlashProgress {
         self.session.progress()
+    }
+
+    /// The camera stopped (a recording ended): see `FlashSession::close`.
+    pub fn close(&mut self) -> Result<FlashProgress, FlashError> {
+        self.session.close()
     }
 
     /// The judged session; `NotFinished` until every colour was shown and is over.

@@ -47,6 +47,13 @@ impl Sdk {
         &self.config
     }
 
+    /// The same models with another thread budget (no reload).
+    pub fn with_threads(&self, threads: usize) -> Result<Sdk, FaceError> {
+        let config = SdkConfig { threads, ..self.config };
+        config.check()?;
+        Ok(Sdk { config, engine: self.engine.clone(), liveness: self.liveness.clone() })
+    }
+
     /// The face pipeline itself (evaluations and benches use its stages).
     pub fn engine(&self) -> &Arc<FaceEngine> {
         &self.engine
@@ -65,6 +72,43 @@ impl Sdk {
         let mut all = self.engine.models();
         all.extend(self.liveness.iter().flat_map(|l| l.models()));
         all
+    }
+
+    /// `f` applied to every item, on up to `config.threads` threads (in
+    /// order; the first error wins). Items are independent stages of one call.
+    pub(crate) fn map_parallel<T: Sync, R: Send, E: Send>(
+        &self,
+        items: &[T],
+        f: impl Fn(&T) -> Result<R, E> + Sync,
+    ) -> Result<Vec<R>, E> {
+        let threads = self.config.threads.min(items.len()).max(1);
+        if threads == 1 {
+            return items.iter().map(f).collect();
+        }
+        let chunk = items.len().div_ceil(threads);
+        let parts: Vec<Result<Vec<R>, E>> = std::thread::scope(|s| {
+            let f = &f;
+            let handles: Vec<_> =
+                items.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect())).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        });
+        let mut out = Vec::with_capacity(items.len());
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+
+    /// Runs `a` and `b` side by side when the configuration allows two threads.
+    pub(crate) fn join<A: Send, B: Send>(&self, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+        if self.config.threads < 2 {
+            return (a(), b());
+        }
+        std::thread::scope(|s| {
+            let hb = s.spawn(b);
+            let ra = a();
+            (ra, hb.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        })
     }
 
     /// Decodes a picture under the configured limits.

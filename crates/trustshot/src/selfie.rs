@@ -47,7 +47,7 @@ impl Sdk {
     /// Is the person on `probe` the person on `references` (averaged into one template)?
     pub fn verify_photos(&self, probe: &Frame, references: &[Frame]) -> Result<PhotoVerification, FaceError> {
         let probe = self.analyze(probe)?;
-        let references = references.iter().map(|r| self.analyze(r)).collect::<Result<Vec<_>, _>>()?;
+        let references = self.map_parallel(references, |r| self.analyze(r))?;
         let verdict = self.engine().verify(&probe, &references)?;
         Ok(PhotoVerification { verdict, probe, references })
     }
@@ -63,9 +63,9 @@ impl Sdk {
         if references.is_empty() {
             return Err(EnrollError::NoReference);
         }
+        let analyses = self.map_parallel(references, |r| self.analyze(r))?;
         let mut embeddings = Vec::with_capacity(references.len());
-        for (image, frame) in references.iter().enumerate() {
-            let analysis = self.analyze(frame)?;
+        for (image, analysis) in analyses.into_iter().enumerate() {
             match analysis.embedding {
                 Some(e) => embeddings.push(e),
                 None => return Err(EnrollError::CaptureRejected { image, reasons: analysis.quality.reasons }),

@@ -53,7 +53,7 @@ fn re_encoding_drops_exif_gps_and_maker_notes() {
     let original = photo_with_gps();
     assert!(contains(&original, b"Exif") && contains(&original, b"GPS 48.8584N"));
     let frame = sdk().frame(&Image::Encoded(&original)).unwrap();
-    let prepared = sdk().prepare_photo(&frame, FaceRedaction::Keep).unwrap();
+    let prepared = sdk().prepare_photo(frame, FaceRedaction::Keep).unwrap();
     assert!(!contains(&prepared, b"Exif"));
     assert!(!contains(&prepared, b"GPS 48.8584N"));
     assert!(!contains(&prepared, b"secret maker note"));
@@ -66,7 +66,7 @@ fn re_encoding_drops_exif_gps_and_maker_notes() {
 #[test]
 fn pixelated_faces_are_no_longer_recognisable() {
     let photo = sample("obama.jpg");
-    let (blurred, count) = pixelate_faces(&photo, engine()).unwrap();
+    let (blurred, count) = pixelate_faces(photo.clone(), engine()).unwrap();
     assert_eq!(count, 1);
     let reference = engine().analyze(&sample("obama3.jpg")).unwrap();
     let after = engine().analyze(&blurred).unwrap();
@@ -188,7 +188,7 @@ fn small_bystanders_in_a_large_photo_are_pixelated() {
     assert!(missed_before.iter().any(|&w| w >= 32.0), "the scene must hold faces the whole-frame pass misses");
     assert!(missed_now.iter().all(|&w| w < 32.0), "faces of widths {missed_now:?} px were not found");
     // And the pixelation reaches them: each pasted face's centre changed.
-    let (blurred, _) = pixelate_faces(&scene, engine()).unwrap();
+    let (blurred, _) = pixelate_faces(scene.clone(), engine()).unwrap();
     for &(w, x, y, h) in pasted.iter().filter(|p| p.0 >= 32.0) {
         let (cx, cy) = ((x + w / 2.0) as u32, (y + h / 2.0) as u32);
         let around = |f: &trustshot_face::Frame| -> Vec<[u8; 3]> {

@@ -55,6 +55,8 @@ pub fn run(models: &Path, args: &FlashArgs) -> Result<Report, String> {
         run.displayed(shown, recording.displayed_ms[shown]).map_err(|e| e.to_string())?;
         shown += 1;
     }
+    // The recording ends here: a sequence that outlasts it is judged on what was recorded.
+    run.close().map_err(|e| e.to_string())?;
     let v = run.verdict().map_err(|e| e.to_string())?;
     let c = v.config;
     let out = json!({

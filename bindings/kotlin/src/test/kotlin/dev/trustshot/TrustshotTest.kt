@@ -365,6 +365,7 @@ class TrustshotTest {
             assertTrue(v.passed, v.toString())
             assertNull(v.failure)
             assertTrue(v.correlation >= v.minCorrelation && v.lagMs <= v.maxLagMs, v.toString())
+            assertTrue(session.cameraStopped().finished)
             val tsv = File(dir, "session.tsv").readLines()
             assertEquals("trustshot-flash-session\t1", tsv.first())
             assertEquals(8, tsv.count { it.startsWith("step\t") && !it.endsWith("\t-") })
