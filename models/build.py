@@ -655,6 +655,43 @@ def compact_archive(path: Path, sources, f16: bool) -> str:
     return ", ".join(f"{n} tensors {k}" for k, n in sorted(kinds.items())) or "nothing compacted"
 
 
+def bundle_archives(names: list, bundle: str) -> str:
+    """One archive for several NNEF graphs of one network (the YuNet canvases:
+    tract cannot serialise YuNet with a symbolic input size, and every canvas
+    carries the same weights). Each graph becomes `<archive name without .tar>`
+    (e.g. `yunet_2023mar_640x384.nnef`); tensor files are kept once, the first
+    archive's at their own path, another archive's differing ones (the
+    transposed plans' kernels) under `v<digest>/` with the graph's labels
+    rewritten to it. Read by crates/trustshot-face/src/models.rs (`Bundle`).
+    The archives bundled are removed. Deterministic."""
+    import re
+
+    tensors, graphs = {}, {}  # tensor id (path without extension) -> (path, data)
+    for name in names:
+        with tarfile.open(DIST / name) as t:
+            files = {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
+        graph = files.pop("graph.nnef").decode()
+        renamed = {}
+        for path, data in files.items():
+            tensor_id = path.rsplit(".", 1)[0]
+            if tensors.setdefault(tensor_id, (path, data)) != (path, data):
+                variant = f"v{sha256(data)[:12]}/{tensor_id}"
+                tensors[variant] = (f"{variant}.{path.rsplit('.', 1)[1]}", data)
+                renamed[tensor_id] = variant
+        graph = re.sub(r'label = "([^"]+)"', lambda m: f'label = "{renamed.get(m.group(1), m.group(1))}"', graph)
+        graphs[name[: -len(".tar")]] = graph.encode()
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as dst:
+        for path, data in sorted(graphs.items()) + sorted(tensors.values()):
+            info = tarfile.TarInfo(path)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            dst.addfile(info, io.BytesIO(data))
+    (DIST / bundle).write_bytes(out.getvalue())
+    for name in names:
+        (DIST / name).unlink()
+    return f"{len(graphs)} graphs, {len(tensors)} tensor files"
+
+
 def convert_nnef(manifests: list, converter: Path, pins: Pins):
     """Converts every model whose ONNX was built (the converter skips the
     rest), then makes each archive compact as its manifest says."""
@@ -668,10 +705,15 @@ def convert_nnef(manifests: list, converter: Path, pins: Pins):
         if not spec:
             continue
         sources = quantized_sources(source_bytes(m, pins)) if spec.get("int8_from_source") else []
-        for name in m.get("nnef", {}):
+        archives = spec.get("bundle_of") or list(m.get("nnef", {}))
+        for name in archives:
             before = (DIST / name).stat().st_size
             how = compact_archive(DIST / name, sources, spec.get("f16", False))
             print(f"  {name}: {before} -> {(DIST / name).stat().st_size} bytes ({how})")
+        if spec.get("bundle_of"):
+            (bundle,) = m["nnef"]
+            how = bundle_archives(spec["bundle_of"], bundle)
+            print(f"  {bundle}: {(DIST / bundle).stat().st_size} bytes ({how})")
     for name, digest in expected.items():
         pins.check(name, file_sha256(DIST / name), digest)
     print(f"  NNEF: {len(expected)} archives converted")

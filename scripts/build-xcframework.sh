@@ -30,6 +30,9 @@ xcodebuild -create-xcframework \
   -library target/aarch64-apple-ios/release-small/libtrustshot_ffi.a -headers "$HEADERS" \
   -library target/ios-sim-universal/libtrustshot_ffi.a -headers "$HEADERS" \
   -output "$SWIFT/TrustshotFFI.xcframework"
+# The release zip and its checksum (what SwiftPM's remote binaryTarget checks).
+(cd "$SWIFT" && rm -f TrustshotFFI.xcframework.zip && zip -qry TrustshotFFI.xcframework.zip TrustshotFFI.xcframework)
+scripts/xcframework-checksum "$SWIFT/TrustshotFFI.xcframework.zip" > "$SWIFT/TrustshotFFI.xcframework.zip.checksum"
 # Test resources: the models and the sample photos.
 mkdir -p "$SWIFT/Tests/TrustshotTests/Resources/models" "$SWIFT/Tests/TrustshotTests/Resources/samples"
 cp models/dist/*.nnef.tar "$SWIFT/Tests/TrustshotTests/Resources/models/"

@@ -160,7 +160,7 @@ pub fn compare(models: &Path, cases: &[Case], runs: usize) -> Result<Vec<Compari
 
     let mut out = Vec::new();
     for c in cases {
-        let model = Model::load(models, &c.spec).map_err(|e| e.to_string())?;
+        let model = Model::load(&models.into(), &c.spec).map_err(|e| e.to_string())?;
         let outputs = model.run(c.input.clone()).map_err(|e| e.to_string())?;
         let (mut max_abs_diff, mut max_abs_reference) = (0f32, 0f32);
         for (k, o) in outputs.iter().enumerate() {

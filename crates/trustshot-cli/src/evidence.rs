@@ -277,76 +277,14 @@ fn signer_key_id(signer: &SoftwareSigner) -> Option<String> {
 }
 
 fn open(args: OpenArgs) -> Result<ExitCode, Failure> {
-    if args.out.exists() && std::fs::read_dir(&args.out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(Failure::Other(format!("{} exists and is not an empty directory", args.out.display())));
-    }
     let identity = Identity::from_pkcs8_pem(&read_text(&args.key)?)?;
     let signer = public_key(&args.signer_pub)?;
-    let parent = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    remove_stale_staging(parent);
-    let staging = parent.join(format!("{STAGING_PREFIX}{}", std::process::id()));
-    let io = |e: std::io::Error| Failure::Other(format!("{}: {e}", staging.display()));
-    // Owner-only from the start: the decrypted photo lands here.
-    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700).create(&staging).map_err(io)?;
-    let result = (|| -> Result<(), Failure> {
-        let mut input = std::fs::File::open(&args.package)
-            .map_err(|e| Failure::Other(format!("{}: {e}", args.package.display())))?;
-        let photo_path = staging.join("photo.part");
-        let private_file = |path: &Path| {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
-        };
-        let mut sink = std::io::BufWriter::new(private_file(&photo_path).map_err(io)?);
-        let opened = trustshot_evidence::open(&mut input, &identity, &signer, &mut sink)?;
-        drop(sink);
-        match &opened.manifest.photo {
-            Some(p) => {
-                let ext = match p.media_type.as_str() {
-                    "image/jpeg" => "jpg",
-                    "image/png" => "png",
-                    _ => "bin",
-                };
-                std::fs::rename(&photo_path, staging.join(format!("photo.{ext}"))).map_err(io)?;
-            }
-            None => std::fs::remove_file(&photo_path).map_err(io)?,
-        }
-        private_file(&staging.join("manifest.json"))
-            .and_then(|mut f| f.write_all(opened.manifest.to_json().as_bytes()))
-            .map_err(io)?;
-        if args.out.exists() {
-            std::fs::remove_dir(&args.out).map_err(io)?;
-        }
-        std::fs::rename(&staging, &args.out).map_err(io)?;
-        println!(
-            "{}",
-            json!({"out": args.out.display().to_string(), "signer_key_id": opened.signer_key_id, "photo": opened.manifest.photo.is_some()})
-        );
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    result.map(|_| ExitCode::SUCCESS)
-}
-
-/// Staging folders of `open`: `.open-<pid>` beside the output.
-const STAGING_PREFIX: &str = ".open-";
-
-/// Removes staging folders left by an `open` that was killed (its process is
-/// gone): they may hold a decrypted photo. Where there is no /proc to ask,
-/// nothing is removed.
-fn remove_stale_staging(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(STAGING_PREFIX)) else { continue };
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
+    let done = trustshot_evidence::open_to_folder(&args.package, &identity, &signer, &args.out)?;
+    println!(
+        "{}",
+        json!({"out": args.out.display().to_string(), "signer_key_id": done.opened.signer_key_id, "photo": done.photo_file.is_some()})
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn inspect(args: InspectArgs) -> Result<ExitCode, Failure> {

@@ -325,6 +325,9 @@ pub struct StreamReader<R: Read> {
     counter: u64,
     lookahead: Option<u8>,
     done: bool,
+    /// A failure found after the chunk just released (data after a final
+    /// chunk): reported on the next call, as age's reference reader does.
+    pending: Option<EvidenceError>,
 }
 
 impl<R: Read> StreamReader<R> {
@@ -338,11 +341,25 @@ impl<R: Read> StreamReader<R> {
                 Err(EvidenceError::Truncated { chunk: 0 })
             }
         })?;
-        Ok(StreamReader { key: payload_key(file_key, &nonce), input, counter: 0, lookahead: None, done: false })
+        Ok(StreamReader {
+            key: payload_key(file_key, &nonce),
+            input,
+            counter: 0,
+            lookahead: None,
+            done: false,
+            pending: None,
+        })
     }
 
-    /// The next plaintext chunk, or `None` after the final one.
+    /// The next plaintext chunk, or `None` after the final one. A chunk that
+    /// authenticates is released even when what follows it is wrong (cut
+    /// after a non-final chunk, data after the final one); the error comes on
+    /// the next call. Callers act on the plaintext only once this returns
+    /// `None` (the package opener then checks the signature over all of it).
     pub fn next_chunk(&mut self) -> Result<Option<Vec<u8>>> {
+        if let Some(error) = self.pending.take() {
+            return Err(error);
+        }
         if self.done {
             return Ok(None);
         }
@@ -374,8 +391,13 @@ impl<R: Read> StreamReader<R> {
         let plain = if more {
             match open(&self.key, false, buf.clone()) {
                 Some(p) => p,
-                None if open(&self.key, true, buf).is_some() => return Err(EvidenceError::TrailingData),
-                None => return Err(EvidenceError::PayloadCorrupt { chunk }),
+                None => match open(&self.key, true, buf) {
+                    Some(p) => {
+                        self.pending = Some(EvidenceError::TrailingData);
+                        p
+                    }
+                    None => return Err(EvidenceError::PayloadCorrupt { chunk }),
+                },
             }
         } else {
             match open(&self.key, true, buf.clone()) {
@@ -384,10 +406,12 @@ impl<R: Read> StreamReader<R> {
                     self.done = true;
                     p
                 }
-                // A full chunk sealed as non-final, with nothing after it: cut at a chunk boundary.
-                None if n == CHUNK + TAG_LEN && open(&self.key, false, buf).is_some() => {
-                    return Err(EvidenceError::Truncated { chunk })
-                }
+                // A full chunk sealed as non-final, with nothing after it: cut
+                // at a chunk boundary (the next call finds nothing: Truncated).
+                None if n == CHUNK + TAG_LEN => match open(&self.key, false, buf) {
+                    Some(p) => p,
+                    None => return Err(EvidenceError::PayloadCorrupt { chunk }),
+                },
                 None => return Err(EvidenceError::PayloadCorrupt { chunk }),
             }
         };

@@ -17,12 +17,17 @@
 //! cose      COSE_Sign1 ES256, the Signer trait, DER <-> raw signatures
 //! manifest  what is signed; location rounding; the delivery policy
 //! package   seal / open / inspect
+//! folder    open into a folder, owner-only, whole or not at all (feature `open`)
 //! ```
+//! The `trustshot-open` binary (feature `open`) is the slim backend opener:
+//! it links this crate only.
 
 pub mod age;
 pub mod cbor;
 pub mod cose;
 pub mod error;
+#[cfg(all(feature = "open", unix))]
+pub mod folder;
 pub mod hkdf;
 pub mod hpke;
 pub mod keys;
@@ -37,5 +42,7 @@ pub use package::{inspect, seal, Inspection, Opened, PhotoData, PhotoInput, Seal
 
 #[cfg(feature = "open")]
 pub use age::Identity;
+#[cfg(all(feature = "open", unix))]
+pub use folder::{open_to_folder, OpenedFolder};
 #[cfg(feature = "open")]
 pub use package::open;

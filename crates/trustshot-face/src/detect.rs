@@ -23,8 +23,8 @@ use crate::error::{FaceError, Result};
 use crate::face_check::{self, FaceCheck};
 use crate::frame::Frame;
 use crate::geometry::{resize, Point, Rect};
-use crate::models::{output_vec, Channels, Model, ModelInfo, ModelSpec};
-use std::path::{Path, PathBuf};
+use crate::models::ModelFiles;
+use crate::models::{output_vec, Bundle, Channels, Model, ModelInfo, ModelSpec};
 use std::sync::OnceLock;
 use tract_core::prelude::Tensor;
 
@@ -32,68 +32,44 @@ use tract_core::prelude::Tensor;
 /// portrait 16:9 and 4:3 frames, squares, and a small square for crops. Input
 /// `[1, 3, height, width]`, or `[1, 3, width, height]` for the transposed plans.
 pub const YUNET_SPECS: [ModelSpec; 8] = [
-    yunet(
-        "yunet_2023mar_256x256.nnef.tar",
-        "27c21e79f688c66faaa54dfdf814c1c4d3706e69fc64311045146a743fb55e96",
-        &[1, 3, 256, 256],
-    ),
-    yunet(
-        "yunet_2023mar_384x384.nnef.tar",
-        "c3c0d92428c449043557783306edbee5434f1fcf01948c5e1657331140c362d2",
-        &[1, 3, 384, 384],
-    ),
-    yunet(
-        "yunet_2023mar_512x512.nnef.tar",
-        "3dd8a95ca311f393d7e7cb70d3bc39f11bcb94050faef0fde8d58a667522cf20",
-        &[1, 3, 512, 512],
-    ),
-    yunet(
-        "yunet_2023mar_640x640.nnef.tar",
-        "63695e4cc1a69ebed8f84574f855a24ca1edfe6b57785931111cc81f7437e753",
-        &[1, 3, 640, 640],
-    ),
-    yunet(
-        "yunet_2023mar_640x480.nnef.tar",
-        "d64f98371039de3d3f4a971ba12e73ddd947e328c7f67a4a76a0290ca6a98fe2",
-        &[1, 3, 480, 640],
-    ),
-    yunet_transposed(
-        "yunet_2023mar_480x640.nnef.tar",
-        "02f9731d070dfc035978ca8cec4d2ecd611b84d4cbec3ee13abe1d40e7968436",
-        &[1, 3, 480, 640],
-    ),
-    yunet(
-        "yunet_2023mar_640x384.nnef.tar",
-        "81b122cda89296a79166ab5bc1e33196a55b851b5892bb10ef00595c64657a84",
-        &[1, 3, 384, 640],
-    ),
-    yunet_transposed(
-        "yunet_2023mar_384x640.nnef.tar",
-        "4ab0dbe82d19809fc03a624890bae6c7aeb55674a4644a0fb85e8b8b6c074bc7",
-        &[1, 3, 384, 640],
-    ),
+    yunet("yunet_2023mar_256x256.nnef.tar", &[1, 3, 256, 256]),
+    yunet("yunet_2023mar_384x384.nnef.tar", &[1, 3, 384, 384]),
+    yunet("yunet_2023mar_512x512.nnef.tar", &[1, 3, 512, 512]),
+    yunet("yunet_2023mar_640x640.nnef.tar", &[1, 3, 640, 640]),
+    yunet("yunet_2023mar_640x480.nnef.tar", &[1, 3, 480, 640]),
+    yunet_transposed("yunet_2023mar_480x640.nnef.tar", &[1, 3, 480, 640]),
+    yunet("yunet_2023mar_640x384.nnef.tar", &[1, 3, 384, 640]),
+    yunet_transposed("yunet_2023mar_384x640.nnef.tar", &[1, 3, 384, 640]),
 ];
 
 /// The network with height and width swapped (models/build.py `transpose_hw`).
 const YUNET_TRANSPOSED_ONNX: &str = "yunet_2023mar_t.onnx";
 
-const fn yunet(nnef: &'static str, nnef_sha256: &'static str, input_shape: &'static [usize]) -> ModelSpec {
+/// The one archive holding every canvas's graph and YuNet's tensors once
+/// (see [`crate::models::Bundle`]).
+pub const YUNET_BUNDLE: &str = "yunet_2023mar.nnef.tar";
+/// Its pin (`models/yunet.toml`, `[nnef]`).
+const YUNET_BUNDLE_SHA256: &str = "554bd8cecec13b43fd1fbb6e3e7971d8de83eb4a1f0b2684c5b58c926f2d9a3a";
+
+const fn yunet(nnef: &'static str, input_shape: &'static [usize]) -> ModelSpec {
     ModelSpec {
         id: "yunet-2023mar",
         onnx: "yunet_2023mar.onnx",
         nnef,
-        nnef_sha256,
+        bundle: Some(YUNET_BUNDLE),
+        nnef_sha256: YUNET_BUNDLE_SHA256,
         input_shape,
         channels: Channels::Bgr,
     }
 }
 
-const fn yunet_transposed(nnef: &'static str, nnef_sha256: &'static str, input_shape: &'static [usize]) -> ModelSpec {
+const fn yunet_transposed(nnef: &'static str, input_shape: &'static [usize]) -> ModelSpec {
     ModelSpec {
         id: "yunet-2023mar",
         onnx: YUNET_TRANSPOSED_ONNX,
         nnef,
-        nnef_sha256,
+        bundle: Some(YUNET_BUNDLE),
+        nnef_sha256: YUNET_BUNDLE_SHA256,
         input_shape,
         channels: Channels::Bgr,
     }
@@ -165,7 +141,9 @@ impl Default for DetectorConfig {
 
 pub struct Detector {
     config: DetectorConfig,
-    dir: PathBuf,
+    /// Every canvas's graph and YuNet's tensors, read (and checked against
+    /// its pin) at load: 0.6 MB.
+    bundle: Bundle,
     /// One plan per canvas of [`YUNET_SPECS`], built when a frame first needs
     /// it: a selfie app uses one or two of the eight, and building all eight
     /// was most of the engine's start-up (issue 14).
@@ -174,10 +152,9 @@ pub struct Detector {
 }
 
 impl Detector {
-    /// Loads the face check from `dir` and checks that every canvas plan's
-    /// file is there (a missing one is reported now); each plan is built, and
-    /// its file checked against its pin, on first use.
-    pub fn load(dir: &Path, config: DetectorConfig) -> Result<Detector> {
+    /// Loads the face check and the YuNet bundle from `dir`; each canvas
+    /// plan is built from the bundle on first use.
+    pub fn load(files: &ModelFiles, config: DetectorConfig) -> Result<Detector> {
         let unit = 0.0..=1.0;
         if ![config.score_threshold, config.face_threshold, config.nms_iou].iter().all(|v| unit.contains(v)) {
             return Err(FaceError::Config("detector thresholds must lie in 0..1".into()));
@@ -185,13 +162,9 @@ impl Detector {
         if !(32..=640).contains(&config.max_side) {
             return Err(FaceError::Config("detector max_side must lie in 32..640".into()));
         }
-        for spec in &YUNET_SPECS {
-            if !dir.join(spec.nnef).is_file() {
-                return Err(FaceError::ModelMissing(dir.join(spec.nnef).display().to_string()));
-            }
-        }
-        let check = FaceCheck::load(dir)?;
-        Ok(Detector { config, dir: dir.to_path_buf(), plans: Default::default(), check })
+        let bundle = Bundle::load(files, &YUNET_SPECS[0], YUNET_BUNDLE)?;
+        let check = FaceCheck::load(files)?;
+        Ok(Detector { config, bundle, plans: Default::default(), check })
     }
 
     /// Canvas plan `i`, built on first use (two threads may both build it; one is kept).
@@ -199,7 +172,7 @@ impl Detector {
         if let Some(model) = self.plans[i].get() {
             return Ok(model);
         }
-        let built = Model::load(&self.dir, &YUNET_SPECS[i])?;
+        let built = self.bundle.model(&YUNET_SPECS[i])?;
         Ok(self.plans[i].get_or_init(|| built))
     }
 
@@ -207,12 +180,11 @@ impl Detector {
         &self.config
     }
 
-    /// The detector's models: YuNet (every canvas plan; the digest recorded is
-    /// the first plan's pin, which every load checks) and the face check.
+    /// The detector's models: YuNet (the bundle of every canvas plan, whose
+    /// digest the load checked) and the face check.
     pub fn info(&self) -> Vec<ModelInfo> {
         let spec = &YUNET_SPECS[0];
-        let yunet =
-            ModelInfo { id: spec.id.into(), file: "yunet_2023mar_*.nnef.tar".into(), sha256: spec.nnef_sha256.into() };
+        let yunet = ModelInfo { id: spec.id.into(), file: YUNET_BUNDLE.into(), sha256: spec.nnef_sha256.into() };
         vec![yunet, self.check.info()]
     }
 

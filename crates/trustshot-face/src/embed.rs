@@ -8,14 +8,15 @@
 use crate::align::ALIGNED_SIZE;
 use crate::error::{FaceError, Result};
 use crate::frame::Frame;
+use crate::models::ModelFiles;
 use crate::models::{Channels, Model, ModelInfo, ModelSpec};
-use std::path::Path;
 
 /// Input `[1, 3, 112, 112]`, RGB 0..255 (the network normalises internally).
 pub const SFACE_SPEC: ModelSpec = ModelSpec {
     id: "sface-2021dec",
     onnx: "sface_2021dec.onnx",
     nnef: "sface_2021dec.nnef.tar",
+    bundle: None,
     nnef_sha256: "4b221cf9c19f3e28ca9b86b959bc32a3be468859c88fffd70a330309b421a2da",
     input_shape: &[1, 3, 112, 112],
     channels: Channels::Rgb,
@@ -79,8 +80,8 @@ pub struct Embedder {
 }
 
 impl Embedder {
-    pub fn load(dir: &Path) -> Result<Embedder> {
-        Ok(Embedder { model: Model::load(dir, &SFACE_SPEC)? })
+    pub fn load(files: &ModelFiles) -> Result<Embedder> {
+        Ok(Embedder { model: Model::load(files, &SFACE_SPEC)? })
     }
 
     pub fn info(&self) -> ModelInfo {

@@ -11,10 +11,10 @@ use crate::error::{FaceError, Result};
 use crate::eyes::{EyeModel, EyeOpenness};
 use crate::frame::{self, Frame, Limits};
 use crate::matcher::{self, decide, Decision, OperatingPoint};
+use crate::models::ModelFiles;
 use crate::models::ModelInfo;
 use crate::pose;
 use crate::quality::{self, QualityConfig, QualityReport, Reason};
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -93,22 +93,23 @@ pub struct FaceEngine {
     /// takes about as long to build as SFace's (~0.2 s), which apps that never
     /// ask for a blink should not pay at start-up.
     eyes: OnceLock<EyeModel>,
-    model_dir: PathBuf,
+    files: ModelFiles,
 }
 
 impl FaceEngine {
-    /// Loads the detector and embedder from the model directory (the eye
-    /// model is loaded from there when first needed).
-    pub fn load(model_dir: &Path, config: EngineConfig) -> Result<FaceEngine> {
+    /// Loads the detector and embedder from the model files (a directory or
+    /// memory; the eye model is loaded from there when first needed).
+    pub fn load(files: impl Into<ModelFiles>, config: EngineConfig) -> Result<FaceEngine> {
+        let files = files.into();
         let point = matcher::operating_point(config.fmr)
             .ok_or_else(|| FaceError::Config(format!("no calibrated threshold for FMR {}", config.fmr)))?;
         Ok(FaceEngine {
             config,
             point,
-            detector: Detector::load(model_dir, config.detector)?,
-            embedder: Embedder::load(model_dir)?,
+            detector: Detector::load(&files, config.detector)?,
+            embedder: Embedder::load(&files)?,
             eyes: OnceLock::new(),
-            model_dir: model_dir.to_path_buf(),
+            files,
         })
     }
 
@@ -160,7 +161,7 @@ impl FaceEngine {
             Some(eyes) => eyes,
             // Two threads may both load it; one result is kept.
             None => {
-                let loaded = EyeModel::load(&self.model_dir)?;
+                let loaded = EyeModel::load(&self.files)?;
                 self.eyes.get_or_init(|| loaded)
             }
         };

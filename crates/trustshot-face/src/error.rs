@@ -31,6 +31,8 @@ pub enum FaceError {
     },
     #[error("camera buffer geometry is invalid: {0}")]
     BufferGeometry(&'static str),
+    #[error("camera frame plane {plane}: {what}")]
+    PlaneGeometry { plane: &'static str, what: &'static str },
     #[error("rotation must be 0, 90, 180 or 270 degrees, got {0}")]
     Rotation(u32),
     #[error("model file missing: {0}")]
@@ -60,6 +62,7 @@ impl FaceError {
             FaceError::ImageTooSmall { .. } => "image_too_small",
             FaceError::BufferLength { .. } => "buffer_length",
             FaceError::BufferGeometry(_) => "buffer_geometry",
+            FaceError::PlaneGeometry { .. } => "plane_geometry",
             FaceError::Rotation(_) => "rotation",
             FaceError::ModelMissing(_) => "model_missing",
             FaceError::ModelMismatch { .. } => "model_mismatch",

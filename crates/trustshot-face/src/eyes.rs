@@ -14,8 +14,8 @@ use crate::detect::{landmark, Face};
 use crate::error::{FaceError, Result};
 use crate::frame::Frame;
 use crate::geometry::{warp_affine, Affine, Point};
+use crate::models::ModelFiles;
 use crate::models::{Channels, Model, ModelInfo, ModelSpec};
-use std::path::Path;
 
 /// Input `[1, 3, 64, 64]`, RGB 0..255 (models/build.py `tflite_nchw` put the
 /// network's x / 255 into the graph); output 0 `[1, 213]`: 71 points (x, y, z)
@@ -24,6 +24,7 @@ pub const IRIS_SPEC: ModelSpec = ModelSpec {
     id: "mediapipe-iris",
     onnx: "iris.onnx",
     nnef: "iris.nnef.tar",
+    bundle: None,
     nnef_sha256: "f46bd530b701cace58c5ad864b6dc1800f92c259a9e2a1b4880e88e4e3f219e6",
     input_shape: &[1, 3, 64, 64],
     channels: Channels::Rgb,
@@ -59,8 +60,8 @@ pub struct EyeModel {
 }
 
 impl EyeModel {
-    pub fn load(dir: &Path) -> Result<EyeModel> {
-        Ok(EyeModel { model: Model::load(dir, &IRIS_SPEC)? })
+    pub fn load(files: &ModelFiles) -> Result<EyeModel> {
+        Ok(EyeModel { model: Model::load(files, &IRIS_SPEC)? })
     }
 
     pub fn info(&self) -> ModelInfo {

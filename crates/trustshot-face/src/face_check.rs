@@ -12,8 +12,8 @@
 use crate::error::{FaceError, Result};
 use crate::frame::Frame;
 use crate::geometry::{square_crop, Rect};
+use crate::models::ModelFiles;
 use crate::models::{Channels, Model, ModelInfo, ModelSpec};
-use std::path::Path;
 
 /// Input `[1, 3, 48, 48]`, RGB 0..255 (models/build.py `onet_nchw` put the
 /// network's own scaling and layout into the graph); output `[1, 2]`:
@@ -22,6 +22,7 @@ pub const ONET_SPEC: ModelSpec = ModelSpec {
     id: "mtcnn-onet",
     onnx: "onet.onnx",
     nnef: "onet.nnef.tar",
+    bundle: None,
     nnef_sha256: "2131f196e53a7f766954789262687d17e0733c15e51bda50094bd3461c7afd16",
     input_shape: &[1, 3, 48, 48],
     channels: Channels::Rgb,
@@ -35,8 +36,8 @@ pub struct FaceCheck {
 }
 
 impl FaceCheck {
-    pub fn load(dir: &Path) -> Result<FaceCheck> {
-        Ok(FaceCheck { model: Model::load(dir, &ONET_SPEC)? })
+    pub fn load(files: &ModelFiles) -> Result<FaceCheck> {
+        Ok(FaceCheck { model: Model::load(files, &ONET_SPEC)? })
     }
 
     pub fn info(&self) -> ModelInfo {

@@ -392,6 +392,9 @@ impl CameraBuffer<'_> {
                 }
             }
             PixelFormat::Nv21 | PixelFormat::Nv12 | PixelFormat::I420 => {
+                // Full-range BT.601 (JFIF), which both Android and iOS cameras
+                // use for "full range" YUV; other ranges and matrices: YuvPlanes.
+                let colour = YuvToRgb::new(YuvRange::Full, YuvMatrix::Bt601);
                 for y in 0..h {
                     for x in 0..w {
                         let luma = d[y * stride + x];
@@ -413,7 +416,7 @@ impl CameraBuffer<'_> {
                             }
                         };
                         let o = (y * w + x) * 3;
-                        rgb[o..o + 3].copy_from_slice(&yuv_to_rgb(luma, u, v));
+                        rgb[o..o + 3].copy_from_slice(&colour.convert(luma, u, v));
                     }
                 }
             }
@@ -422,13 +425,152 @@ impl CameraBuffer<'_> {
     }
 }
 
-/// Full-range BT.601 (JFIF), which both Android and iOS cameras use for
-/// "full range" YUV, in 16.16 fixed point.
-#[inline]
-fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
-    let (y, u, v) = ((y as i32) << 16, u as i32 - 128, v as i32 - 128);
-    let clamp = |x: i32| ((x + (1 << 15)) >> 16).clamp(0, 255) as u8;
-    [clamp(y + 91881 * v), clamp(y - 22554 * u - 46802 * v), clamp(y + 116130 * u)]
+/// How the luma and chroma codes map to light: full range (0-255, JPEG's,
+/// Android's `YUV_420_888` and iOS `...FullRange`) or limited "video" range
+/// (luma 16-235, chroma 16-240: iOS `...VideoRange`, many video decoders).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum YuvRange {
+    Full,
+    Limited,
+}
+
+/// The YCbCr matrix: BT.601 (SD, JPEG; Android cameras) or BT.709 (HD video;
+/// iOS cameras' default at 720p and above).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum YuvMatrix {
+    Bt601,
+    Bt709,
+}
+
+/// YCbCr to RGB in 16.16 fixed point, for one range and matrix.
+#[derive(Debug, Clone, Copy)]
+struct YuvToRgb {
+    y_offset: i32,
+    y_gain: i32,
+    r_v: i32,
+    g_u: i32,
+    g_v: i32,
+    b_u: i32,
+}
+
+impl YuvToRgb {
+    fn new(range: YuvRange, matrix: YuvMatrix) -> YuvToRgb {
+        // Kr and Kb of the matrix (ITU-R BT.601 / BT.709).
+        let (kr, kb) = match matrix {
+            YuvMatrix::Bt601 => (0.299f64, 0.114f64),
+            YuvMatrix::Bt709 => (0.2126, 0.0722),
+        };
+        let kg = 1.0 - kr - kb;
+        // Limited range: luma 16..235 and chroma 16..240 stretched to full scale.
+        let (y_offset, y_gain, c_gain) = match range {
+            YuvRange::Full => (0, 1.0, 1.0),
+            YuvRange::Limited => (16, 255.0 / 219.0, 255.0 / 224.0),
+        };
+        let fixed = |x: f64| (x * 65536.0).round() as i32;
+        YuvToRgb {
+            y_offset,
+            y_gain: fixed(y_gain),
+            r_v: fixed(2.0 * (1.0 - kr) * c_gain),
+            g_u: fixed(2.0 * (1.0 - kb) * kb / kg * c_gain),
+            g_v: fixed(2.0 * (1.0 - kr) * kr / kg * c_gain),
+            b_u: fixed(2.0 * (1.0 - kb) * c_gain),
+        }
+    }
+
+    #[inline]
+    fn convert(&self, y: u8, u: u8, v: u8) -> [u8; 3] {
+        let y = (y as i32 - self.y_offset) * self.y_gain;
+        let (u, v) = (u as i32 - 128, v as i32 - 128);
+        let clamp = |x: i32| ((x + (1 << 15)) >> 16).clamp(0, 255) as u8;
+        [clamp(y + self.r_v * v), clamp(y - self.g_u * u - self.g_v * v), clamp(y + self.b_u * u)]
+    }
+}
+
+/// One plane of a planar camera frame, as Android's `Image.Plane` and iOS's
+/// `CVPixelBuffer` planes describe it: its bytes, the bytes from one row to
+/// the next, and from one sample to the next within a row.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaneView<'a> {
+    pub data: &'a [u8],
+    pub row_stride: u32,
+    /// 1 for a plane of its own, 2 for interleaved chroma (Android's
+    /// `YUV_420_888` on most devices; iOS bi-planar: pass the CbCr plane as
+    /// `u`, and as `v` from its second byte on).
+    pub pixel_stride: u32,
+}
+
+/// YUV 4:2:0 in three planes, each with its own strides (Android
+/// `ImageProxy`/`android.media.Image` `YUV_420_888`, iOS bi-planar
+/// `CVPixelBuffer`s), with its range, matrix and rotation.
+#[derive(Debug, Clone, Copy)]
+pub struct YuvPlanes<'a> {
+    pub y: PlaneView<'a>,
+    pub u: PlaneView<'a>,
+    pub v: PlaneView<'a>,
+    pub width: u32,
+    pub height: u32,
+    pub range: YuvRange,
+    pub matrix: YuvMatrix,
+    pub rotation: Rotation,
+}
+
+/// Which plane a geometry error is about (in messages).
+const PLANE_NAMES: [&str; 3] = ["Y", "U", "V"];
+
+impl YuvPlanes<'_> {
+    /// Converts to an upright RGB [`Frame`], after checking every plane's
+    /// strides and length against the stated size (checked arithmetic).
+    pub fn to_frame(&self, limits: &Limits) -> Result<Frame> {
+        if self.width == 0 || self.height == 0 {
+            return Err(FaceError::BufferGeometry("width and height must be non-zero"));
+        }
+        limits.check(self.width, self.height)?;
+        let (w, h) = (self.width as usize, self.height as usize);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        for (i, (plane, cols, rows)) in [(&self.y, w, h), (&self.u, cw, ch), (&self.v, cw, ch)].into_iter().enumerate()
+        {
+            plane_fits(plane, cols, rows).map_err(|what| FaceError::PlaneGeometry { plane: PLANE_NAMES[i], what })?;
+        }
+        let colour = YuvToRgb::new(self.range, self.matrix);
+        let (y, u, v) = (&self.y, &self.u, &self.v);
+        let (ys, yp) = (y.row_stride as usize, y.pixel_stride as usize);
+        let (us, up, vs, vp) =
+            (u.row_stride as usize, u.pixel_stride as usize, v.row_stride as usize, v.pixel_stride as usize);
+        let mut rgb = vec![0u8; w * h * 3];
+        for row in 0..h {
+            let (y_row, u_row, v_row) = (row * ys, (row / 2) * us, (row / 2) * vs);
+            for col in 0..w {
+                let luma = y.data[y_row + col * yp];
+                let (cu, cv) = (u.data[u_row + (col / 2) * up], v.data[v_row + (col / 2) * vp]);
+                let o = (row * w + col) * 3;
+                rgb[o..o + 3].copy_from_slice(&colour.convert(luma, cu, cv));
+            }
+        }
+        Ok(Frame { width: self.width, height: self.height, rgb }.rotated(self.rotation))
+    }
+}
+
+/// Checks that `plane` holds `cols` x `rows` samples: strides in range and
+/// the bytes reaching the last sample (the last row may omit its padding, as
+/// Android's do), and no more than `rows` full rows.
+fn plane_fits(plane: &PlaneView, cols: usize, rows: usize) -> std::result::Result<(), &'static str> {
+    let (stride, step) = (plane.row_stride as usize, plane.pixel_stride as usize);
+    if !(1..=4).contains(&step) {
+        return Err("pixel stride must be 1 to 4");
+    }
+    let row_span = (cols - 1).checked_mul(step).and_then(|v| v.checked_add(1)).ok_or("row size overflows")?;
+    if stride < row_span {
+        return Err("row stride is smaller than one row of samples");
+    }
+    let min = (rows - 1).checked_mul(stride).and_then(|v| v.checked_add(row_span)).ok_or("plane size overflows")?;
+    let max = rows.checked_mul(stride).ok_or("plane size overflows")?;
+    if plane.data.len() < min {
+        return Err("plane is shorter than its rows and strides need");
+    }
+    if plane.data.len() > max {
+        return Err("plane is longer than its rows and strides allow");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

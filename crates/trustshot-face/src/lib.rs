@@ -34,7 +34,7 @@ pub use embed::Embedding;
 pub use engine::{Analysis, EngineConfig, FaceEngine, Rejection, Subject, Verification};
 pub use error::{FaceError, Result};
 pub use eyes::EyeOpenness;
-pub use frame::{CameraBuffer, Frame, Limits, PixelFormat, Rotation};
+pub use frame::{CameraBuffer, Frame, Limits, PixelFormat, PlaneView, Rotation, YuvMatrix, YuvPlanes, YuvRange};
 pub use guidance::{Guidance, GuidanceConfig};
 pub use jpeg_check::JpegDefect;
 pub use matcher::Decision;

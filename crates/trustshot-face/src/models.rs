@@ -10,7 +10,7 @@
 //! expanded to f32 here, once.
 
 use crate::error::{FaceError, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tract_core::prelude::*;
 use tract_nnef::prelude::Framework;
@@ -23,10 +23,15 @@ pub struct ModelSpec {
     pub id: &'static str,
     /// The ONNX file `scripts/setup` produces (in the model directory).
     pub onnx: &'static str,
-    /// The NNEF archive the SDK loads (in the model directory).
+    /// The NNEF archive `trustshot-convert` writes (in the model directory),
+    /// which the SDK loads unless the plan is part of a `bundle`.
     pub nnef: &'static str,
-    /// SHA-256 of that archive, as pinned in `models/<model>.toml` (`[nnef]`):
-    /// a file with another digest is refused at load (a swapped model).
+    /// The archive holding this plan's graph among others (see [`Bundle`]),
+    /// when it ships so (the YuNet canvases).
+    pub bundle: Option<&'static str>,
+    /// SHA-256 of the archive the SDK loads (the bundle's, for a bundled
+    /// plan), as pinned in `models/<model>.toml` (`[nnef]`): a file with
+    /// another digest is refused at load (a swapped model).
     pub nnef_sha256: &'static str,
     /// The input shape the plan is fixed to.
     pub input_shape: &'static [usize],
@@ -39,6 +44,48 @@ impl ModelSpec {
     /// (`input_shape` is `[1, 3, height, width]`), in its channel order.
     pub fn input(&self, rgb: &[u8]) -> Tensor {
         nchw(self.input_shape[3], self.input_shape[2], rgb, self.channels)
+    }
+}
+
+/// Where model files come from: a directory (what `scripts/setup` fills,
+/// or where an app unpacked them), or memory (an Android app's assets, an iOS
+/// bundle's resources, read by the app). Either way every file is checked
+/// against its pinned SHA-256 when it is loaded.
+#[derive(Debug, Clone)]
+pub enum ModelFiles {
+    Dir(PathBuf),
+    /// File name -> contents.
+    Memory(Arc<std::collections::HashMap<String, Vec<u8>>>),
+}
+
+impl ModelFiles {
+    /// The contents of model file `name` (`ModelMissing` when there is none).
+    fn read(&self, spec: &ModelSpec, name: &str) -> Result<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            ModelFiles::Dir(dir) => {
+                let path = dir.join(name);
+                std::fs::read(&path).map(std::borrow::Cow::Owned).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => FaceError::ModelMissing(path.display().to_string()),
+                    _ => FaceError::ModelLoad { model: spec.id, detail: e.to_string() },
+                })
+            }
+            ModelFiles::Memory(files) => files
+                .get(name)
+                .map(|b| std::borrow::Cow::Borrowed(b.as_slice()))
+                .ok_or_else(|| FaceError::ModelMissing(name.to_string())),
+        }
+    }
+}
+
+impl From<&Path> for ModelFiles {
+    fn from(dir: &Path) -> Self {
+        ModelFiles::Dir(dir.to_path_buf())
+    }
+}
+
+impl From<&PathBuf> for ModelFiles {
+    fn from(dir: &PathBuf) -> Self {
+        ModelFiles::Dir(dir.clone())
     }
 }
 
@@ -65,26 +112,26 @@ impl std::fmt::Debug for Model {
 }
 
 impl Model {
-    /// Loads `spec.nnef` from `dir`.
-    pub fn load(dir: &Path, spec: &ModelSpec) -> Result<Model> {
-        let path = dir.join(spec.nnef);
-        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => FaceError::ModelMissing(path.display().to_string()),
-            _ => FaceError::ModelLoad { model: spec.id, detail: e.to_string() },
-        })?;
-        Model::from_bytes(spec, &bytes)
+    /// Loads `spec`'s plan from its archive (or its bundle) in `files`.
+    pub fn load(files: &ModelFiles, spec: &ModelSpec) -> Result<Model> {
+        match spec.bundle {
+            Some(file) => Bundle::load(files, spec, file)?.model(spec),
+            None => Model::from_bytes(spec, &files.read(spec, spec.nnef)?),
+        }
     }
 
     /// Loads an NNEF archive from memory (for apps that ship models as assets).
     /// Its SHA-256 must be the pinned one ([`ModelSpec::nnef_sha256`]).
     pub fn from_bytes(spec: &ModelSpec, bytes: &[u8]) -> Result<Model> {
-        let sha256 = hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
-        if sha256 != spec.nnef_sha256 {
-            return Err(FaceError::ModelMismatch { model: spec.id, file: spec.nnef });
-        }
-        let load_err = |e: TractError| FaceError::ModelLoad { model: spec.id, detail: format!("{e:#}") };
+        let sha256 = checked_digest(spec, spec.nnef, bytes)?;
         let nnef = tract_nnef::nnef().with_resource_loader(crate::compact::CompactLoader);
-        let model = nnef.model_for_read(&mut &*bytes).map_err(load_err)?;
+        let model = nnef.model_for_read(&mut &*bytes).map_err(|e| load_error(spec, e))?;
+        Model::from_typed(spec, sha256, model)
+    }
+
+    /// Checks the input shape, then optimizes `model` into a runnable plan.
+    fn from_typed(spec: &ModelSpec, sha256: String, model: TypedModel) -> Result<Model> {
+        let load_err = |e: TractError| load_error(spec, e);
         let input = model.input_fact(0).map_err(load_err)?.shape.as_concrete().map(|s| s.to_vec());
         if input.as_deref() != Some(spec.input_shape) {
             return Err(FaceError::ModelLoad {
@@ -115,6 +162,86 @@ impl Model {
     pub fn run_one(&self, input: Tensor, index: usize) -> Result<Vec<f32>> {
         let outputs = self.run(input)?;
         output_vec(self.spec.id, &outputs, index)
+    }
+}
+
+fn load_error(spec: &ModelSpec, e: TractError) -> FaceError {
+    FaceError::ModelLoad { model: spec.id, detail: format!("{e:#}") }
+}
+
+/// The SHA-256 of an archive, which must be `spec`'s pin.
+fn checked_digest(spec: &ModelSpec, file: &'static str, bytes: &[u8]) -> Result<String> {
+    let sha256 = hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+    if sha256 != spec.nnef_sha256 {
+        return Err(FaceError::ModelMismatch { model: spec.id, file });
+    }
+    Ok(sha256)
+}
+
+/// Several NNEF graphs of one network sharing one set of tensors, in one
+/// archive (`models/build.py` `bundle_archives`): the YuNet canvases, whose
+/// graphs differ only in their input size (tract cannot serialise YuNet with
+/// a symbolic one). Each graph is `<plan's nnef name without .tar>`; tensor
+/// files are as in an NNEF archive (`.dat`, or compact `.tsw`), those only
+/// some graphs use under `v<digest>/`. Read once; each plan is built from it
+/// when first needed.
+pub struct Bundle {
+    sha256: String,
+    graphs: std::collections::HashMap<String, String>,
+    tensors: std::collections::HashMap<tract_nnef::ast::Identifier, Arc<Tensor>>,
+}
+
+impl Bundle {
+    /// Reads the bundle archive `file` (checked against `spec`'s pin).
+    pub fn load(files: &ModelFiles, spec: &ModelSpec, file: &'static str) -> Result<Bundle> {
+        Bundle::from_bytes(spec, file, &files.read(spec, file)?)
+    }
+
+    pub fn from_bytes(spec: &ModelSpec, file: &'static str, bytes: &[u8]) -> Result<Bundle> {
+        let sha256 = checked_digest(spec, file, bytes)?;
+        let bad = |detail: String| FaceError::ModelLoad { model: spec.id, detail };
+        let mut bundle = Bundle { sha256, graphs: Default::default(), tensors: Default::default() };
+        let mut archive = tar::Archive::new(bytes);
+        for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
+            let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+            let path = entry.path().map_err(|e| bad(e.to_string()))?.into_owned();
+            let name = path.to_string_lossy().into_owned();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut data).map_err(|e| bad(format!("{name}: {e}")))?;
+            let id = || tract_nnef::resource::resource_path_to_id(&path).map_err(|e| bad(format!("{e:#}")));
+            let tensor = match path.extension().and_then(|e| e.to_str()) {
+                Some("nnef") => {
+                    let text = String::from_utf8(data).map_err(|_| bad(format!("{name}: not UTF-8")))?;
+                    bundle.graphs.insert(name, text);
+                    continue;
+                }
+                Some(crate::compact::EXTENSION) => {
+                    crate::compact::decode_tensor(&data).map_err(|e| bad(format!("{name}: {e}")))?
+                }
+                Some("dat") => tract_nnef::tensors::read_tensor(&*data).map_err(|e| bad(format!("{name}: {e:#}")))?,
+                _ => return Err(bad(format!("{name}: not a graph or a tensor"))),
+            };
+            bundle.tensors.insert(tract_nnef::ast::Identifier(id()?), Arc::new(tensor));
+        }
+        Ok(bundle)
+    }
+
+    /// Builds `spec`'s plan from its graph in this bundle.
+    pub fn model(&self, spec: &ModelSpec) -> Result<Model> {
+        let graph = spec.nnef.strip_suffix(".tar").unwrap_or(spec.nnef);
+        let text = self.graphs.get(graph).ok_or_else(|| FaceError::ModelLoad {
+            model: spec.id,
+            detail: format!("the bundle has no graph {graph}"),
+        })?;
+        let doc = tract_nnef::ast::parse::parse_document(text).map_err(|e| load_error(spec, e))?;
+        let proto = tract_nnef::ast::ProtoModel {
+            doc,
+            tensors: self.tensors.clone(),
+            quantization: None,
+            resources: Default::default(),
+        };
+        let model = tract_nnef::nnef().model_for_proto_model(&proto).map_err(|e| load_error(spec, e))?;
+        Model::from_typed(spec, self.sha256.clone(), model)
     }
 }
 

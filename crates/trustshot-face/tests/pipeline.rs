@@ -6,7 +6,7 @@ mod support;
 
 use support::*;
 use trustshot_face::engine::Analysis;
-use trustshot_face::frame::{CameraBuffer, PixelFormat, Rotation};
+use trustshot_face::frame::{CameraBuffer, PixelFormat, PlaneView, Rotation, YuvMatrix, YuvPlanes, YuvRange};
 use trustshot_face::geometry::resize;
 use trustshot_face::{Decision, FaceError, Frame, ReasonCode};
 
@@ -318,6 +318,135 @@ fn camera_buffers_give_the_same_face() {
     }
 }
 
+/// RGB -> YUV of a range and matrix (ITU-R BT.601 / BT.709), as a camera encodes it.
+fn yuv_of(p: [u8; 3], range: YuvRange, matrix: YuvMatrix) -> [f32; 3] {
+    let (kr, kb) = match matrix {
+        YuvMatrix::Bt601 => (0.299f32, 0.114f32),
+        YuvMatrix::Bt709 => (0.2126, 0.0722),
+    };
+    let (r, g, b) = (p[0] as f32, p[1] as f32, p[2] as f32);
+    let y = kr * r + (1.0 - kr - kb) * g + kb * b;
+    let (u, v) = ((b - y) / (2.0 * (1.0 - kb)), (r - y) / (2.0 * (1.0 - kr)));
+    match range {
+        YuvRange::Full => [y, 128.0 + u, 128.0 + v],
+        YuvRange::Limited => [16.0 + y * 219.0 / 255.0, 128.0 + u * 224.0 / 255.0, 128.0 + v * 224.0 / 255.0],
+    }
+}
+
+/// `frame` as three YUV 4:2:0 planes: Y with `y_stride`, chroma with
+/// `c_stride` and `pixel_stride` (2: U and V interleaved in one buffer, as
+/// Android's YUV_420_888 usually is; the last row without its padding).
+fn planes_of(
+    frame: &Frame,
+    y_stride: usize,
+    c_stride: usize,
+    pixel_stride: usize,
+    range: YuvRange,
+    matrix: YuvMatrix,
+) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let q = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+    let mut y = vec![0u8; (h - 1) * y_stride + w];
+    for row in 0..h {
+        for col in 0..w {
+            y[row * y_stride + col] = q(yuv_of(frame.pixel(col as u32, row as u32), range, matrix)[0]);
+        }
+    }
+    let chroma_len = (ch - 1) * c_stride + (cw - 1) * pixel_stride + 1;
+    let (mut u, mut v) = (vec![0u8; chroma_len + pixel_stride - 1], vec![0u8; chroma_len]);
+    for row in 0..ch {
+        for col in 0..cw {
+            let mut sum = [0f32; 3];
+            let mut n = 0.0;
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let (x, yy) = ((2 * col + dx).min(w - 1), (2 * row + dy).min(h - 1));
+                let c = yuv_of(frame.pixel(x as u32, yy as u32), range, matrix);
+                (0..3).for_each(|k| sum[k] += c[k]);
+                n += 1.0;
+            }
+            let i = row * c_stride + col * pixel_stride;
+            u[i] = q(sum[1] / n);
+            v[i] = q(sum[2] / n);
+        }
+    }
+    // Interleaved chroma: one buffer, V one byte after U (how the two planes overlap on Android).
+    if pixel_stride == 2 {
+        for i in (0..chroma_len).step_by(2) {
+            u[i + 1] = v[i];
+        }
+        let interleaved = u.clone();
+        return (y, u[..chroma_len].to_vec(), interleaved[1..].to_vec());
+    }
+    u.truncate(chroma_len);
+    (y, u, v)
+}
+
+/// Issue 16: frames as phones deliver them, in separate planes with their own
+/// strides, full or limited range, BT.601 or BT.709, give the faces and the
+/// embedding of the same picture as a JPEG (cosine > 0.98 to it).
+#[test]
+fn planar_yuv_frames_give_the_same_face_and_embedding() {
+    let upright = sample("obama2.jpg");
+    let reference = analyze(&upright);
+    let stored = upright.clone().rotated(Rotation::R270);
+    let w = stored.width() as usize;
+    for (y_stride, c_stride, pixel_stride, range, matrix) in [
+        (w, w.div_ceil(2), 1, YuvRange::Full, YuvMatrix::Bt601),
+        (w + 64, w + 64, 2, YuvRange::Full, YuvMatrix::Bt601),
+        (w + 32, w.div_ceil(2) + 16, 1, YuvRange::Limited, YuvMatrix::Bt601),
+        (w + 64, w + 64, 2, YuvRange::Limited, YuvMatrix::Bt709),
+        (w, w + w % 2, 2, YuvRange::Full, YuvMatrix::Bt709),
+    ] {
+        let (y, u, v) = planes_of(&stored, y_stride, c_stride, pixel_stride, range, matrix);
+        let plane = |data, row_stride: usize| PlaneView { data, row_stride: row_stride as u32, pixel_stride: 1 };
+        let chroma = |data, row_stride: usize| PlaneView {
+            data,
+            row_stride: row_stride as u32,
+            pixel_stride: pixel_stride as u32,
+        };
+        let planes = YuvPlanes {
+            y: plane(&y, y_stride),
+            u: chroma(&u, c_stride),
+            v: chroma(&v, c_stride),
+            width: stored.width(),
+            height: stored.height(),
+            range,
+            matrix,
+            rotation: Rotation::R90,
+        };
+        let frame = planes.to_frame(&Default::default()).unwrap();
+        assert_eq!((frame.width(), frame.height()), (upright.width(), upright.height()));
+        // The colours come back (range and matrix decoded as encoded): mean
+        // error under 3 levels (measured 0.6; chroma is at half resolution);
+        // read as full-range BT.601 instead, the others are off by 3.7-15x more.
+        let error = |f: &Frame| {
+            f.rgb().iter().zip(upright.rgb()).map(|(a, b)| (*a as f32 - *b as f32).abs()).sum::<f32>()
+                / f.rgb().len() as f32
+        };
+        assert!(error(&frame) < 3.0, "{range:?} {matrix:?}: mean error {}", error(&frame));
+        if (range, matrix) != (YuvRange::Full, YuvMatrix::Bt601) {
+            let misread = YuvPlanes { range: YuvRange::Full, matrix: YuvMatrix::Bt601, ..planes };
+            let wrong = error(&misread.to_frame(&Default::default()).unwrap());
+            assert!(wrong > 3.0 * error(&frame), "{range:?} {matrix:?}: misread {wrong}");
+        }
+        let a = analyze(&frame);
+        assert_eq!(a.faces.len(), reference.faces.len());
+        assert!(a.faces[0].bbox.iou(&reference.faces[0].bbox) > 0.9);
+        let cosine = a.embedding.as_ref().unwrap().cosine(reference.embedding.as_ref().unwrap());
+        assert!(cosine > 0.98, "{range:?} {matrix:?} pixel stride {pixel_stride}: cosine {cosine}");
+        // Wrong lengths and strides are typed errors naming the plane.
+        let short = PlaneView { data: &u[..u.len() - 1], ..planes.u };
+        let err = YuvPlanes { u: short, ..planes }.to_frame(&Default::default()).unwrap_err();
+        assert!(matches!(err, FaceError::PlaneGeometry { plane: "U", .. }), "{err}");
+        let narrow = PlaneView { row_stride: (w - 1) as u32, ..planes.y };
+        let err = YuvPlanes { y: narrow, ..planes }.to_frame(&Default::default()).unwrap_err();
+        assert!(matches!(err, FaceError::PlaneGeometry { plane: "Y", .. }), "{err}");
+        let bad_step = PlaneView { pixel_stride: 0, ..planes.v };
+        assert!(YuvPlanes { v: bad_step, ..planes }.to_frame(&Default::default()).is_err());
+    }
+}
+
 #[test]
 fn one_engine_serves_many_threads_with_identical_results() {
     let probe = sample("obama.jpg");
@@ -367,9 +496,10 @@ fn the_eye_model_is_loaded_on_first_use_and_its_absence_is_a_typed_error() {
     let dir = std::env::temp_dir().join(format!("trustshot-no-eyes-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for spec in trustshot_face::model_specs() {
-        let link = dir.join(spec.nnef);
+        let file = spec.bundle.unwrap_or(spec.nnef);
+        let link = dir.join(file);
         if spec.id != trustshot_face::eyes::IRIS_SPEC.id && !link.exists() {
-            std::os::unix::fs::symlink(model_dir().join(spec.nnef), link).unwrap();
+            std::os::unix::fs::symlink(model_dir().join(file), link).unwrap();
         }
     }
     let without_eyes = trustshot_face::FaceEngine::load(&dir, trustshot_face::EngineConfig::default()).unwrap();
@@ -395,8 +525,10 @@ fn a_swapped_model_file_is_refused_and_the_pins_match_the_manifests() {
     let dir = std::env::temp_dir().join(format!("trustshot-swapped-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    for spec in trustshot_face::model_specs() {
-        std::os::unix::fs::symlink(model_dir().join(spec.nnef), dir.join(spec.nnef)).unwrap();
+    let files: std::collections::BTreeSet<&str> =
+        trustshot_face::model_specs().iter().map(|s| s.bundle.unwrap_or(s.nnef)).collect();
+    for file in files {
+        std::os::unix::fs::symlink(model_dir().join(file), dir.join(file)).unwrap();
     }
     let sface = trustshot_face::embed::SFACE_SPEC.nnef;
     std::fs::remove_file(dir.join(sface)).unwrap();
@@ -406,17 +538,17 @@ fn a_swapped_model_file_is_refused_and_the_pins_match_the_manifests() {
         Err(other) => panic!("expected ModelMismatch, got {other}"),
         Ok(_) => panic!("a swapped embedder was loaded"),
     }
-    // Detector plans are built on first use (issue 14): a swapped canvas file
-    // is refused when a frame first needs that canvas, with the same error.
+    // The detector's bundle (every canvas's graph) swapped: refused at load too.
     std::fs::remove_file(dir.join(sface)).unwrap();
     std::os::unix::fs::symlink(model_dir().join(sface), dir.join(sface)).unwrap();
-    let landscape = "yunet_2023mar_640x384.nnef.tar";
-    std::fs::remove_file(dir.join(landscape)).unwrap();
-    std::fs::copy(model_dir().join("yunet_2023mar_640x640.nnef.tar"), dir.join(landscape)).unwrap();
-    let engine = trustshot_face::FaceEngine::load(&dir, trustshot_face::EngineConfig::default()).unwrap();
-    assert!(!engine.detect(&sample("obama2.jpg")).unwrap().is_empty(), "a portrait-sized canvas still works");
-    let wide = trustshot_face::Frame::from_rgb(1280, 720, vec![90; 1280 * 720 * 3]).unwrap();
-    assert!(matches!(engine.detect(&wide), Err(FaceError::ModelMismatch { file, .. }) if file == landscape));
+    let bundle = trustshot_face::detect::YUNET_BUNDLE;
+    std::fs::remove_file(dir.join(bundle)).unwrap();
+    std::fs::copy(model_dir().join(trustshot_face::face_check::ONET_SPEC.nnef), dir.join(bundle)).unwrap();
+    match trustshot_face::FaceEngine::load(&dir, trustshot_face::EngineConfig::default()) {
+        Err(FaceError::ModelMismatch { model, file }) => assert_eq!((model, file), ("yunet-2023mar", bundle)),
+        Err(other) => panic!("expected ModelMismatch, got {other}"),
+        Ok(_) => panic!("a swapped detector bundle was loaded"),
+    }
     // One byte appended is refused the same way.
     let mut bytes = std::fs::read(model_dir().join(sface)).unwrap();
     bytes.push(0);
@@ -431,8 +563,9 @@ fn a_swapped_model_file_is_refused_and_the_pins_match_the_manifests() {
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
     for spec in trustshot_face::model_specs() {
-        let line = format!("\"{}\" = \"{}\"", spec.nnef, spec.nnef_sha256);
-        assert!(manifests.contains(&line), "{} is not pinned as {} in models/*.toml", spec.nnef, spec.nnef_sha256);
+        let file = spec.bundle.unwrap_or(spec.nnef);
+        let line = format!("\"{file}\" = \"{}\"", spec.nnef_sha256);
+        assert!(manifests.contains(&line), "{file} is not pinned as {} in models/*.toml", spec.nnef_sha256);
     }
 }
 

@@ -59,6 +59,7 @@ impl From<CoreFace> for FaceError {
             | CoreFace::ImageTooSmall { .. }
             | CoreFace::BufferLength { .. }
             | CoreFace::BufferGeometry(_)
+            | CoreFace::PlaneGeometry { .. }
             | CoreFace::Rotation(_) => FaceError::InvalidImage { detail },
             CoreFace::ModelMissing(_) => FaceError::ModelMissing { detail },
             CoreFace::ModelLoad { .. } | CoreFace::ModelMismatch { .. } | CoreFace::Inference { .. } => {

@@ -7,8 +7,10 @@
 use crate::config::TrustshotConfig;
 use crate::errors::FaceError;
 use crate::image::ImageInput;
+use std::collections::HashMap;
 use std::sync::Arc;
 use trustshot::{Sdk, SdkConfig};
+use trustshot_face::models::ModelFiles;
 use trustshot_face::quality::{Reason, ReasonCode};
 use trustshot_face::{Analysis, Decision, Frame, ModelInfo, Subject, Verification};
 
@@ -221,6 +223,13 @@ impl From<ModelInfo> for ModelDescription {
     }
 }
 
+/// The model files the SDK loads (what an app ships: Android assets, iOS
+/// bundle resources), the liveness model last (it may be left out).
+#[uniffi::export]
+pub fn model_file_names() -> Vec<String> {
+    trustshot::model_file_names().into_iter().map(String::from).collect()
+}
+
 /// The SDK with its models loaded, from a directory; share one instance.
 #[derive(uniffi::Object)]
 pub struct FaceVerifier {
@@ -251,6 +260,16 @@ impl FaceVerifier {
     #[uniffi::constructor]
     pub fn with_config(model_dir: String, config: TrustshotConfig) -> Result<Arc<Self>, FaceError> {
         let sdk = Sdk::load(std::path::Path::new(&model_dir), config.into())?;
+        Ok(Arc::new(FaceVerifier { sdk: Arc::new(sdk) }))
+    }
+
+    /// Loads the models from memory: file name -> contents, for the names
+    /// `modelFileNames()` lists (Android assets, iOS bundle resources); each
+    /// file is checked against its pinned SHA-256 as from a directory. The
+    /// liveness model may be left out (liveness is then unavailable).
+    #[uniffi::constructor]
+    pub fn from_model_files(files: HashMap<String, Vec<u8>>, config: TrustshotConfig) -> Result<Arc<Self>, FaceError> {
+        let sdk = Sdk::load(ModelFiles::Memory(Arc::new(files)), config.into())?;
         Ok(Arc::new(FaceVerifier { sdk: Arc::new(sdk) }))
     }
 

@@ -2,7 +2,7 @@
 //! applied) or a raw camera buffer with its geometry and rotation.
 
 use trustshot::Image;
-use trustshot_face::frame::{self, CameraBuffer};
+use trustshot_face::frame::{self, CameraBuffer, PlaneView, YuvPlanes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum PixelFormat {
@@ -51,12 +51,56 @@ impl From<frame::Rotation> for Rotation {
     }
 }
 
+/// How YUV codes map to light: full range (Android `YUV_420_888`, iOS
+/// `...FullRange`) or limited "video" range (iOS `...VideoRange`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum YuvRange {
+    Full,
+    Limited,
+}
+
+/// The YCbCr matrix: BT.601 (Android cameras, JPEG) or BT.709 (HD video,
+/// iOS cameras at 720p and above: `kCVImageBufferYCbCrMatrix_ITU_R_709_2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum YuvMatrix {
+    Bt601,
+    Bt709,
+}
+
+/// One plane of a camera frame: its bytes, the bytes from one row to the
+/// next, and from one sample to the next (1, or 2 for interleaved chroma).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImagePlane {
+    pub bytes: Vec<u8>,
+    pub row_stride: u32,
+    pub pixel_stride: u32,
+}
+
 #[derive(Debug, Clone, uniffi::Enum)]
 pub enum ImageInput {
     /// JPEG or PNG file bytes.
     Encoded { bytes: Vec<u8> },
-    /// A camera frame. `row_stride` is the byte pitch of the first plane.
+    /// A camera frame in one buffer. `row_stride` is the byte pitch of the
+    /// first plane; YUV layouts are full-range BT.601.
     Camera { bytes: Vec<u8>, width: u32, height: u32, row_stride: u32, format: PixelFormat, rotation: Rotation },
+    /// A YUV 4:2:0 camera frame in three planes, each with its own strides
+    /// (Android `ImageProxy` / `android.media.Image` `YUV_420_888`; iOS
+    /// bi-planar `CVPixelBuffer`s: the CbCr plane as `u`, and from its second
+    /// byte as `v`, pixel stride 2).
+    Planes {
+        y: ImagePlane,
+        u: ImagePlane,
+        v: ImagePlane,
+        width: u32,
+        height: u32,
+        range: YuvRange,
+        matrix: YuvMatrix,
+        rotation: Rotation,
+    },
+}
+
+fn plane(p: &ImagePlane) -> PlaneView<'_> {
+    PlaneView { data: &p.bytes, row_stride: p.row_stride, pixel_stride: p.pixel_stride }
 }
 
 impl ImageInput {
@@ -76,6 +120,22 @@ impl ImageInput {
                     PixelFormat::Nv21 => frame::PixelFormat::Nv21,
                     PixelFormat::Nv12 => frame::PixelFormat::Nv12,
                     PixelFormat::I420 => frame::PixelFormat::I420,
+                },
+                rotation: (*rotation).into(),
+            }),
+            ImageInput::Planes { y, u, v, width, height, range, matrix, rotation } => Image::Planes(YuvPlanes {
+                y: plane(y),
+                u: plane(u),
+                v: plane(v),
+                width: *width,
+                height: *height,
+                range: match range {
+                    YuvRange::Full => frame::YuvRange::Full,
+                    YuvRange::Limited => frame::YuvRange::Limited,
+                },
+                matrix: match matrix {
+                    YuvMatrix::Bt601 => frame::YuvMatrix::Bt601,
+                    YuvMatrix::Bt709 => frame::YuvMatrix::Bt709,
                 },
                 rotation: (*rotation).into(),
             }),

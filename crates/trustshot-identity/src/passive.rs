@@ -21,9 +21,9 @@
 //! follows the face's size in pixels (correlation +0.33 with log face width),
 //! which a replay crop's smallness would otherwise teach it.
 
-use std::path::Path;
 use trustshot_face::detect::Face;
 use trustshot_face::geometry::{warp_affine, Affine, Rect};
+use trustshot_face::models::ModelFiles;
 use trustshot_face::models::{Channels, Model, ModelInfo, ModelSpec};
 use trustshot_face::{FaceError, Frame};
 
@@ -31,6 +31,7 @@ pub const MINIFASNET_V1SE: ModelSpec = ModelSpec {
     id: "minifasnet-v1se-4.0",
     onnx: "minifasnet_v1se_4.0.onnx",
     nnef: "minifasnet_v1se_4.0.nnef.tar",
+    bundle: None,
     nnef_sha256: "1cbfcd4825e6de14bc7a6d6c19468a8b50fcee3b3c0cf6b9480cef17b729152a",
     input_shape: &[1, 3, 80, 80],
     channels: Channels::Bgr,
@@ -151,8 +152,8 @@ pub struct PassiveLiveness {
 }
 
 impl PassiveLiveness {
-    pub fn load(dir: &Path) -> Result<PassiveLiveness, FaceError> {
-        Ok(PassiveLiveness { model: Model::load(dir, &MINIFASNET_V1SE)? })
+    pub fn load(files: &ModelFiles) -> Result<PassiveLiveness, FaceError> {
+        Ok(PassiveLiveness { model: Model::load(files, &MINIFASNET_V1SE)? })
     }
 
     pub fn models(&self) -> Vec<ModelInfo> {

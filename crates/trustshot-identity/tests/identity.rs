@@ -21,7 +21,7 @@ use trustshot_identity::{
 fn liveness() -> &'static PassiveLiveness {
     static MODEL: OnceLock<PassiveLiveness> = OnceLock::new();
     MODEL.get_or_init(|| {
-        PassiveLiveness::load(&model_dir()).unwrap_or_else(|e| {
+        PassiveLiveness::load(&(&model_dir()).into()).unwrap_or_else(|e| {
             panic!("{e}: the MiniFASNet models come from the model mirror (models/README.md, Liveness)")
         })
     })

@@ -281,7 +281,7 @@ fn face_check(
     frame: &Frame,
     iterations: usize,
 ) -> Result<StageStats, BenchError> {
-    let check = trustshot_face::face_check::FaceCheck::load(model_dir)?;
+    let check = trustshot_face::face_check::FaceCheck::load(&model_dir.into())?;
     let face = *engine.detect(frame)?.first().ok_or(BenchError::NoUsableFace)?;
     timed("face_check", iterations, || {
         check.probability(frame, &face.bbox)?;

@@ -35,7 +35,7 @@ pub use config::{DeliveryConfig, SdkConfig};
 pub use delivery::{EvidenceRequest, FaceRedaction, GeoPoint, SealOptions, VerdictDecision};
 pub use id_check::IdCheck;
 pub use liveness::{ChallengeRun, FlashRun, LivenessCheck, LivenessSession};
-pub use sdk::{Image, Sdk};
+pub use sdk::{model_file_names, Image, Sdk};
 pub use selfie::{EnrollError, EnrolledVerification, PhotoVerification};
 pub use trustshot_evidence as evidence;
 pub use trustshot_face as face;

@@ -6,18 +6,35 @@
 //! `Sdk` is `Send + Sync`: load it once and share it between threads.
 
 use crate::config::SdkConfig;
-use std::path::Path;
 use std::sync::Arc;
-use trustshot_face::{CameraBuffer, FaceEngine, FaceError, Frame, ModelInfo};
+use trustshot_face::models::ModelFiles;
+use trustshot_face::{CameraBuffer, FaceEngine, FaceError, Frame, ModelInfo, YuvPlanes};
 use trustshot_identity::PassiveLiveness;
+
+/// The model files the SDK loads, in load order (the liveness model last:
+/// it may be absent). Bundled plans are named once, by their bundle.
+pub fn model_file_names() -> Vec<&'static str> {
+    let specs = trustshot_face::model_specs().into_iter().chain(trustshot_identity::model_specs());
+    let mut names: Vec<&'static str> = Vec::new();
+    for spec in specs {
+        let name = spec.bundle.unwrap_or(spec.nnef);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
 
 /// A picture as it reaches the SDK, not yet decoded.
 #[derive(Debug, Clone, Copy)]
 pub enum Image<'a> {
     /// JPEG or PNG file bytes (EXIF orientation applied, whole-JPEG check).
     Encoded(&'a [u8]),
-    /// A camera frame with its geometry and rotation.
+    /// A camera frame in one buffer with its geometry and rotation.
     Camera(CameraBuffer<'a>),
+    /// A camera frame in separate Y, U, V planes (Android `YUV_420_888`, iOS
+    /// bi-planar), with its range, matrix and rotation.
+    Planes(YuvPlanes<'a>),
 }
 
 pub struct Sdk {
@@ -30,12 +47,14 @@ pub struct Sdk {
 }
 
 impl Sdk {
-    /// Checks `config`, then loads the face models from `model_dir` (each
-    /// file against its pinned SHA-256) and the liveness models when present.
-    pub fn load(model_dir: &Path, config: SdkConfig) -> Result<Sdk, FaceError> {
+    /// Checks `config`, then loads the face models from `files` (a
+    /// directory, or the files in memory; each checked against its pinned
+    /// SHA-256) and the liveness models when present.
+    pub fn load(files: impl Into<ModelFiles>, config: SdkConfig) -> Result<Sdk, FaceError> {
         config.check()?;
-        let engine = Arc::new(FaceEngine::load(model_dir, config.engine)?);
-        let liveness = match PassiveLiveness::load(model_dir) {
+        let files = files.into();
+        let engine = Arc::new(FaceEngine::load(files.clone(), config.engine)?);
+        let liveness = match PassiveLiveness::load(&files) {
             Ok(l) => Some(Arc::new(l)),
             Err(FaceError::ModelMissing(_)) => None,
             Err(e) => return Err(e),
@@ -117,6 +136,7 @@ impl Sdk {
         match image {
             Image::Encoded(bytes) => trustshot_face::frame::decode(bytes, limits),
             Image::Camera(buffer) => buffer.to_frame(limits),
+            Image::Planes(planes) => planes.to_frame(limits),
         }
     }
 }

@@ -10,6 +10,14 @@ import java.util.concurrent.Callable
 import java.util.concurrent.Executors
 import javax.imageio.ImageIO
 import kotlin.test.assertContains
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.asFlow
+import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
@@ -407,6 +415,98 @@ class TrustshotTest {
                 assertContains(opened.manifestJson, "\"decision\":\"failed\"")
                 assertContains(opened.manifestJson, "\"same_face\"")
             }
+        }
+    }
+
+    @Test
+    fun slowCallsRunFromCoroutinesAndASessionStopsWhenCancelled(): Unit = runBlocking {
+        loadFaceVerifier(models).use { v ->
+            assertEquals(MatchDecision.MATCH, v.verifyAsync(sample("obama.jpg"), listOf(sample("obama3.jpg"))).decision)
+            assertEquals(IdVerdict.REJECT, v.verifyIdAsync(sample("obama3.jpg"), cameraBuffer("obama.jpg", 0.25)).decision)
+            // A session fed from a flow of frames, cancelled after a few: no frame is taken after it.
+            v.startChallenge(2u).use { session ->
+                var produced = 0
+                val camera = flow {
+                    var t = 0uL
+                    while (true) {
+                        produced++
+                        emit(TimedFrame(sample("obama.jpg"), t))
+                        t += 100u
+                    }
+                }
+                val job = launch(Dispatchers.Default) { session.run(camera) }
+                while (produced < 3) delay(5)
+                job.cancelAndJoin()
+                val atCancel = produced
+                delay(200)
+                assertTrue(job.isCancelled)
+                assertEquals(atCancel, produced)
+            }
+            // A session ends on its own: the same photo over and over is a still image.
+            v.startChallenge(1u).use { session ->
+                val still = (0 until 40).asFlow().map { TimedFrame(sample("obama.jpg"), (it * 100).toULong()) }
+                assertEquals(ChallengeState.Failed(ChallengeFailure.STILL_IMAGE), session.run(still))
+            }
+        }
+    }
+
+    /** `name` as an Android camera delivers it: YUV_420_888 planes, rows padded, U and V interleaved (pixel stride 2). */
+    private fun yuv420Planes(name: String): ImageInput.Planes {
+        val image = ImageIO.read(File(samples, name))
+        val (w, h) = image.width to image.height
+        val (cw, ch) = (w + 1) / 2 to (h + 1) / 2
+        val yStride = w + 48
+        val cStride = 2 * cw + 32
+        val y = java.nio.ByteBuffer.allocateDirect((h - 1) * yStride + w)
+        val chroma = java.nio.ByteBuffer.allocateDirect((ch - 1) * cStride + 2 * cw)
+        for (row in 0 until h) for (col in 0 until w) {
+            val p = image.getRGB(col, row)
+            val (r, g, b) = Triple((p shr 16) and 0xFF, (p shr 8) and 0xFF, p and 0xFF)
+            y.put(row * yStride + col, (0.299 * r + 0.587 * g + 0.114 * b).toInt().coerceIn(0, 255).toByte())
+            if (row % 2 == 0 && col % 2 == 0) {
+                val luma = 0.299 * r + 0.587 * g + 0.114 * b
+                val i = (row / 2) * cStride + col
+                chroma.put(i, (128 + (b - luma) * 0.564).toInt().coerceIn(0, 255).toByte())
+                chroma.put(i + 1, (128 + (r - luma) * 0.713).toInt().coerceIn(0, 255).toByte())
+            }
+        }
+        // Android hands U and V as two views of one interleaved buffer, V one byte on.
+        val u = chroma.duplicate().limit(chroma.capacity() - 1) as java.nio.ByteBuffer
+        val v = chroma.duplicate().position(1) as java.nio.ByteBuffer
+        return yuv420Image(y, yStride, u, cStride, 2, v, cStride, 2, w, h, 0)
+    }
+
+    @Test
+    fun cameraFramesInPlanesGiveTheSameFace() {
+        val planes = yuv420Planes("obama.jpg")
+        assertEquals(2u, planes.u.pixelStride)
+        val r = verifier.verify(planes, listOf(sample("obama.jpg")))
+        assertEquals(MatchDecision.MATCH, r.decision)
+        assertTrue(r.score!! > 0.95f, r.toString())
+        assertEquals(Rotation.DEG270, rotationOf(-90))
+        // A plane too short for its stated strides is a typed error.
+        val short = planes.copy(v = planes.v.copy(bytes = planes.v.bytes.copyOf(planes.v.bytes.size - 10)))
+        assertFailsWith<FaceException.InvalidImage> { verifier.analyze(short) }
+    }
+
+    @Test
+    fun modelsLoadFromMemoryAsFromAssetsAndAreCheckedTheSameWay() {
+        val names = modelFileNames()
+        assertEquals(5, names.size, names.toString())
+        val files = names.associateWith { File(models, it).readBytes() }
+        FaceVerifier.fromModelFiles(files, defaultConfig()).use { fromMemory ->
+            // The same files as from the model directory (same digests in the receipts).
+            assertTrue(fromMemory.models().all { m -> verifier.models().any { it.sha256 == m.sha256 } })
+            val r = fromMemory.verify(sample("obama.jpg"), listOf(sample("obama3.jpg")))
+            assertEquals(verifier.verify(sample("obama.jpg"), listOf(sample("obama3.jpg"))), r)
+        }
+        // One byte changed in the embedder's file: refused, as from a directory.
+        val sface = names.single { it.startsWith("sface") }
+        val tampered = files + (sface to files.getValue(sface).copyOf().also { it[it.size / 2] = (it[it.size / 2] + 1).toByte() })
+        assertFailsWith<FaceException.ModelFailed> { FaceVerifier.fromModelFiles(tampered, defaultConfig()) }
+        // Without the liveness model: loads, liveness unavailable.
+        FaceVerifier.fromModelFiles(files.filterKeys { !it.startsWith("minifasnet") }, defaultConfig()).use {
+            assertFalse(it.livenessAvailable())
         }
     }
 
