@@ -1,30 +1,81 @@
 // Android only (compiled by the Gradle module, not on the JVM here): the device
-// key lives in the Android Keystore (StrongBox when available) and never leaves it.
+// key lives in the Android Keystore and never leaves it. It is created in
+// StrongBox (a separate secure chip) where the device has one, else in the
+// trusted execution environment; `protectionOf` says which one holds it.
 package dev.trustshot
 
+import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
+import android.security.keystore.KeyInfo
 import android.security.keystore.KeyProperties
+import android.security.keystore.StrongBoxUnavailableException
+import java.security.KeyFactory
 import java.security.KeyPairGenerator
 import java.security.KeyStore
 import java.security.PrivateKey
 import java.security.spec.ECGenParameterSpec
 
+/** Where a Keystore key lives, as the Keystore reports it. */
+enum class KeyProtection {
+    /** A separate secure chip (API 28+ devices that have one). */
+    STRONGBOX,
+    /** The trusted execution environment (TEE). */
+    TRUSTED_ENVIRONMENT,
+    /** Secure hardware, TEE or StrongBox: API 24–30 cannot tell which. */
+    SECURE_HARDWARE,
+    /** Secure hardware of a kind this Android version does not name. */
+    UNKNOWN_SECURE,
+    /** Software only: an emulator or a device without a hardware Keystore. */
+    SOFTWARE,
+}
+
 object AndroidKeystoreSigner {
     /** The signer for `alias`, creating a non-exportable P-256 key on first use. */
     fun forAlias(alias: String): JcaDeviceSigner {
-        val store = KeyStore.getInstance("AndroidKeyStore").apply { load(null) }
+        val store = keyStore()
         if (!store.containsAlias(alias)) {
-            KeyPairGenerator.getInstance(KeyProperties.KEY_ALGORITHM_EC, "AndroidKeyStore").run {
-                initialize(
-                    KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_SIGN)
-                        .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
-                        .setDigests(KeyProperties.DIGEST_SHA256)
-                        .build()
-                )
-                generateKeyPair()
-            }
+            generate(alias)
         }
         val entry = store.getEntry(alias, null) as KeyStore.PrivateKeyEntry
         return JcaDeviceSigner(entry.privateKey as PrivateKey, entry.certificate.publicKey)
+    }
+
+    /** Where the key for `alias` lives (for the app's records or a risk decision). */
+    fun protectionOf(alias: String): KeyProtection {
+        val key = keyStore().getKey(alias, null) as PrivateKey
+        val info = KeyFactory.getInstance(key.algorithm, "AndroidKeyStore").getKeySpec(key, KeyInfo::class.java)
+        if (Build.VERSION.SDK_INT >= 31) {
+            return when (info.securityLevel) {
+                KeyProperties.SECURITY_LEVEL_STRONGBOX -> KeyProtection.STRONGBOX
+                KeyProperties.SECURITY_LEVEL_TRUSTED_ENVIRONMENT -> KeyProtection.TRUSTED_ENVIRONMENT
+                KeyProperties.SECURITY_LEVEL_SOFTWARE -> KeyProtection.SOFTWARE
+                else -> KeyProtection.UNKNOWN_SECURE
+            }
+        }
+        @Suppress("DEPRECATION")
+        return if (info.isInsideSecureHardware) KeyProtection.SECURE_HARDWARE else KeyProtection.SOFTWARE
+    }
+
+    private fun keyStore(): KeyStore = KeyStore.getInstance("AndroidKeyStore").apply { load(null) }
+
+    private fun spec(alias: String): KeyGenParameterSpec.Builder =
+        KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_SIGN)
+            .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
+            .setDigests(KeyProperties.DIGEST_SHA256)
+
+    /** StrongBox first where the API has it; the TEE where the device has no StrongBox. */
+    private fun generate(alias: String) {
+        val generator = KeyPairGenerator.getInstance(KeyProperties.KEY_ALGORITHM_EC, "AndroidKeyStore")
+        if (Build.VERSION.SDK_INT >= 28) {
+            try {
+                generator.initialize(spec(alias).setIsStrongBoxBacked(true).build())
+                generator.generateKeyPair()
+                return
+            } catch (_: StrongBoxUnavailableException) {
+                // No StrongBox on this device: fall through to the TEE.
+            }
+        }
+        generator.initialize(spec(alias).build())
+        generator.generateKeyPair()
     }
 }
