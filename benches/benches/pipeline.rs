@@ -2,7 +2,7 @@
 //! sample portrait scaled and cropped like a phone capture).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use trustshot_face::align::align;
+use trustshot_face::align;
 use trustshot_face::{EngineConfig, FaceEngine};
 
 fn stages(c: &mut Criterion) {
@@ -20,7 +20,7 @@ fn stages(c: &mut Criterion) {
     g.bench_function("detect", |b| b.iter(|| engine.detect(&frame).unwrap()));
     g.bench_function("align", |b| b.iter(|| align(&frame, &face).unwrap()));
     g.bench_function("embed", |b| b.iter(|| engine.embed_face(&frame, &face).unwrap()));
-    g.bench_function("quality_measures", |b| b.iter(|| trustshot_face::quality::luma_stats(&aligned.crop)));
+    g.bench_function("quality_measures", |b| b.iter(|| trustshot_face::luma_stats(&aligned.crop)));
     g.bench_function("analyze_total", |b| b.iter(|| engine.analyze(&frame).unwrap()));
     g.finish();
 }

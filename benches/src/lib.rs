@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 use tract_core::prelude::*;
-use trustshot_face::align::align;
-use trustshot_face::detect::{canvas, letterbox, YUNET_SPECS};
-use trustshot_face::embed::SFACE_SPEC;
-use trustshot_face::eyes::{eye_crops, IRIS_SPEC};
-use trustshot_face::face_check::ONET_SPEC;
-use trustshot_face::geometry::square_crop;
-use trustshot_face::models::{Model, ModelSpec};
+use trustshot_face::align;
+use trustshot_face::square_crop;
+use trustshot_face::ONET_SPEC;
+use trustshot_face::SFACE_SPEC;
+use trustshot_face::{detector_canvas, letterbox, YUNET_SPECS};
+use trustshot_face::{eye_crops, IRIS_SPEC};
 use trustshot_face::{EngineConfig, FaceEngine, Frame};
+use trustshot_face::{Model, ModelSpec};
 use trustshot_identity::passive::{context_crop, CONTEXT_SCALE, MINIFASNET_V1SE};
 
 pub fn workspace() -> PathBuf {
@@ -46,7 +46,7 @@ pub fn model_cases(models: &Path) -> Result<Vec<Case>, String> {
     let frame: Frame = engine.decode(&bytes).map_err(|e| e.to_string())?;
     let mut cases = Vec::new();
     for spec in YUNET_SPECS {
-        let (cw, ch) = canvas(&spec);
+        let (cw, ch) = detector_canvas(&spec);
         let scale = (cw as f32 / frame.width() as f32).min(ch as f32 / frame.height() as f32);
         let (rw, rh) = ((frame.width() as f32 * scale) as u32, (frame.height() as f32 * scale) as u32);
         cases.push(Case { name: format!("yunet_{cw}x{ch}"), spec, input: letterbox(&frame, rw, rh, &spec) });

@@ -16,7 +16,7 @@ pub struct VerifyArgs {
     #[arg(required = true)]
     references: Vec<PathBuf>,
     /// False-match rate of the decision threshold (1e-2, 1e-3 or 1e-4).
-    #[arg(long, default_value_t = trustshot_face::matcher::DEFAULT_FMR)]
+    #[arg(long, default_value_t = trustshot_face::DEFAULT_FMR)]
     fmr: f64,
     /// Print one JSON object (the contract); otherwise a one-line summary.
     #[arg(long)]

@@ -1,9 +1,9 @@
 //! JSON shapes of the face pipeline's results (the CLI's output contract).
 
 use serde_json::{json, Value};
-use trustshot_face::engine::{Analysis, Rejection, Subject, Verification};
-use trustshot_face::quality::{QualityReport, Reason};
+use trustshot_face::{Analysis, Rejection, Subject, Verification};
 use trustshot_face::{Face, ModelInfo};
+use trustshot_face::{QualityReport, Reason};
 
 /// Rounds for stable, readable output.
 pub fn round(v: f32, digits: i32) -> f64 {

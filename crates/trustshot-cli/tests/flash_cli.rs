@@ -1,21 +1,18 @@
 //! `trustshot eval flash --session DIR` on recordings written the way a
 //! device writes them (`trustshot::flash_recording::Recorder`). The frames
 //! are SIMULATED (a real sample photo relit by the model in
-//! trustshot-identity/tests/flash_sim): a live recording passes, the same
+//! trustshot-testkit/src/flash_sim.rs): a live recording passes, the same
 //! frames relabelled with another sequence (a replay) do not, and a damaged
 //! session file is refused with its line number.
 
-#[path = "../../trustshot-identity/tests/flash_sim/mod.rs"]
-mod flash_sim;
-
-use flash_sim::{record, schedule, Scene};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use trustshot::flash_recording::{Recorder, Recording, SESSION_FILE};
-use trustshot_face::geometry::resize;
+use trustshot_face::resize;
 use trustshot_face::{EngineConfig, FaceEngine};
 use trustshot_identity::{FlashConfig, FlashSession};
+use trustshot_testkit::flash_sim::{record, schedule, Scene};
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -11,7 +11,7 @@ pub const ALIGNED_SIZE: u32 = 112;
 
 /// Where the five landmarks land in the 112x112 crop (InsightFace / OpenCV
 /// `FaceRecognizerSF::alignCrop`), in YuNet's landmark order.
-pub const ARCFACE_TEMPLATE: [Point; 5] = [
+pub(crate) const ARCFACE_TEMPLATE: [Point; 5] = [
     Point::new(38.2946, 51.6963),
     Point::new(73.5318, 51.5014),
     Point::new(56.0252, 71.7366),

@@ -32,13 +32,13 @@ use tract_core::internal::*;
 use tract_nnef::internal::{Nnef, Resource, ResourceLoader};
 
 /// The file extension of a compact tensor.
-pub const EXTENSION: &str = "tsw";
+pub(crate) const EXTENSION: &str = "tsw";
 const MAGIC: &[u8; 4] = b"TSW1";
 /// Largest tensor accepted, in elements (SFace's largest has 6.4 M).
 const MAX_ELEMENTS: usize = 1 << 26;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CompactError {
+pub(crate) enum CompactError {
     #[error("not a compact tensor (bad magic)")]
     Magic,
     #[error("unknown encoding {0}")]
@@ -72,8 +72,9 @@ impl<'a> Bytes<'a> {
     }
 }
 
-/// Decodes one compact tensor to f32 (the shape and the values).
-pub fn decode(data: &[u8]) -> Result<(Vec<usize>, Vec<f32>), CompactError> {
+/// Decodes one compact tensor to f32 (the shape and the values): for the tests.
+#[cfg(test)]
+fn decode(data: &[u8]) -> Result<(Vec<usize>, Vec<f32>), CompactError> {
     let tensor = decode_tensor(data)?;
     let view = tensor.try_as_plain_ram().map_err(|_| CompactError::TooLarge)?;
     let values = view.as_slice::<f32>().map_err(|_| CompactError::TooLarge)?.to_vec();
@@ -82,7 +83,7 @@ pub fn decode(data: &[u8]) -> Result<(Vec<usize>, Vec<f32>), CompactError> {
 
 /// Decodes one compact tensor straight into an f32 tensor (no intermediate
 /// copy: SFace's largest is 25 MB as f32, and load-time peak memory counts).
-pub fn decode_tensor(data: &[u8]) -> Result<Tensor, CompactError> {
+pub(crate) fn decode_tensor(data: &[u8]) -> Result<Tensor, CompactError> {
     let mut r = Bytes(data);
     let short = |r: &Bytes, expected: usize| CompactError::Length {
         got: data.len(),
@@ -145,7 +146,7 @@ pub fn decode_tensor(data: &[u8]) -> Result<Tensor, CompactError> {
 
 /// The tract resource loader for `.tsw` files (registered by the model loader).
 #[derive(Debug, Clone, Copy)]
-pub struct CompactLoader;
+pub(crate) struct CompactLoader;
 
 impl ResourceLoader for CompactLoader {
     fn name(&self) -> StaticName {

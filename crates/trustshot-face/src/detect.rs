@@ -80,7 +80,7 @@ fn is_transposed(spec: &ModelSpec) -> bool {
 }
 
 /// (width, height) of the frame canvas a detector plan takes.
-pub fn canvas(spec: &ModelSpec) -> (usize, usize) {
+pub fn detector_canvas(spec: &ModelSpec) -> (usize, usize) {
     let shape = spec.input_shape;
     if is_transposed(spec) {
         (shape[2], shape[3])
@@ -139,7 +139,7 @@ impl Default for DetectorConfig {
     }
 }
 
-pub struct Detector {
+pub(crate) struct Detector {
     config: DetectorConfig,
     /// Every canvas's graph and YuNet's tensors, read (and checked against
     /// its pin) at load: 0.6 MB.
@@ -154,7 +154,7 @@ pub struct Detector {
 impl Detector {
     /// Loads the face check and the YuNet bundle from `dir`; each canvas
     /// plan is built from the bundle on first use.
-    pub fn load(files: &ModelFiles, config: DetectorConfig) -> Result<Detector> {
+    pub(crate) fn load(files: &ModelFiles, config: DetectorConfig) -> Result<Detector> {
         let unit = 0.0..=1.0;
         if ![config.score_threshold, config.face_threshold, config.nms_iou].iter().all(|v| unit.contains(v)) {
             return Err(FaceError::Config("detector thresholds must lie in 0..1".into()));
@@ -176,13 +176,9 @@ impl Detector {
         Ok(self.plans[i].get_or_init(|| built))
     }
 
-    pub fn config(&self) -> &DetectorConfig {
-        &self.config
-    }
-
     /// The detector's models: YuNet (the bundle of every canvas plan, whose
     /// digest the load checked) and the face check.
-    pub fn info(&self) -> Vec<ModelInfo> {
+    pub(crate) fn info(&self) -> Vec<ModelInfo> {
         let spec = &YUNET_SPECS[0];
         let yunet = ModelInfo { id: spec.id.into(), file: YUNET_BUNDLE.into(), sha256: spec.nnef_sha256.into() };
         vec![yunet, self.check.info()]
@@ -194,14 +190,16 @@ impl Detector {
         let fit = |side: u32| ((side as f32 * scale).round() as u32).clamp(1, self.config.max_side as u32);
         let (rw, rh) = (fit(width), fit(height));
         let index = (0..YUNET_SPECS.len())
-            .filter(|&i| canvas(&YUNET_SPECS[i]).0 >= rw as usize && canvas(&YUNET_SPECS[i]).1 >= rh as usize)
-            .min_by_key(|&i| canvas(&YUNET_SPECS[i]).0 * canvas(&YUNET_SPECS[i]).1)
+            .filter(|&i| {
+                detector_canvas(&YUNET_SPECS[i]).0 >= rw as usize && detector_canvas(&YUNET_SPECS[i]).1 >= rh as usize
+            })
+            .min_by_key(|&i| detector_canvas(&YUNET_SPECS[i]).0 * detector_canvas(&YUNET_SPECS[i]).1)
             .expect("max_side <= 640: the 640x640 canvas holds every scaled frame");
         Ok((self.plan(index)?, rw, rh))
     }
 
     /// Every face in `frame` that passed the second look, best first.
-    pub fn detect(&self, frame: &Frame) -> Result<Vec<Face>> {
+    pub(crate) fn detect(&self, frame: &Frame) -> Result<Vec<Face>> {
         let mut faces = self.candidates(frame)?;
         faces.retain(|f| f.face_probability >= self.config.face_threshold);
         Ok(faces)
@@ -209,7 +207,7 @@ impl Detector {
 
     /// Every box YuNet takes for a face, best first, each with its face
     /// probability but none dropped for it.
-    pub fn candidates(&self, frame: &Frame) -> Result<Vec<Face>> {
+    pub(crate) fn candidates(&self, frame: &Frame) -> Result<Vec<Face>> {
         let mut faces = self.yunet(frame)?;
         for face in &mut faces {
             face.face_probability = self.check.probability(frame, &face.bbox)?;
@@ -223,7 +221,7 @@ impl Detector {
     /// each detected at its own resolution, so small faces that the
     /// whole-frame pass shrinks below YuNet's smallest anchor are found. For
     /// pixelating bystanders, where a missed face costs more than time.
-    pub fn candidates_everywhere(&self, frame: &Frame) -> Result<Vec<Face>> {
+    pub(crate) fn candidates_everywhere(&self, frame: &Frame) -> Result<Vec<Face>> {
         let mut faces = self.yunet(frame)?;
         let long = frame.width().max(frame.height());
         let tile = self.config.max_side as u32;
@@ -264,7 +262,7 @@ impl Detector {
     /// faces come back in frame coordinates after the second look. A fraction
     /// of a whole-frame detection: what a camera loop needs between full ones
     /// (see [`crate::track`]).
-    pub fn detect_near(&self, frame: &Frame, around: &Rect) -> Result<Vec<Face>> {
+    pub(crate) fn detect_near(&self, frame: &Frame, around: &Rect) -> Result<Vec<Face>> {
         let c = around.center();
         let half = around.w.max(around.h) * TRACK_REGION / 2.0;
         // The whole frame's scale, or for a large face the first of its
@@ -317,7 +315,7 @@ impl Detector {
     /// YuNet's faces after non-maximum suppression (face probability not yet known: 0).
     fn yunet(&self, frame: &Frame) -> Result<Vec<Face>> {
         let (model, rw, rh) = self.plan_for(frame.width(), frame.height())?;
-        let (cw, ch) = canvas(model.spec());
+        let (cw, ch) = detector_canvas(model.spec());
         let outputs = model.run(letterbox(frame, rw, rh, model.spec()))?;
         let id = model.spec().id;
         // Back to frame coordinates: the scale actually applied on each axis.
@@ -364,17 +362,17 @@ impl Detector {
 /// face box's longer side (a stated choice: a margin of 0.3 face widths on
 /// every side, where a head moving at a normal pace between two frames 1/15 s
 /// apart stays; when the face leaves it, the whole frame is searched).
-pub const TRACK_REGION: f32 = 1.6;
+pub(crate) const TRACK_REGION: f32 = 1.6;
 
 /// The canvas the region is searched on: the smallest (256x256), a sixth of
 /// the pixels of the 640x384 canvas a 720p frame gets.
-pub const TRACK_SIDE: u32 = 256;
+pub(crate) const TRACK_SIDE: u32 = 256;
 
 /// Long side, in pixels, of the frame the tile search runs on (see
 /// [`Detector::candidates_everywhere`]): a 4000x3000 photo is searched at
 /// 2048x1536 in 12 tiles. The smallest face it finds is measured in
 /// crates/trustshot/tests/delivery.rs and stated in models/README.md.
-pub const TILE_SEARCH_SIDE: u32 = 2048;
+pub(crate) const TILE_SEARCH_SIDE: u32 = 2048;
 
 /// Overlap of neighbouring tiles, in pixels of the searched frame: a face up
 /// to this wide lies whole in some tile, and a wider one is found by the
@@ -400,7 +398,7 @@ fn tile_origins(w: u32, h: u32, tile: u32) -> Vec<(u32, u32)> {
 /// top-left of its black canvas, as a BGR NCHW tensor (of the transposed canvas
 /// for a transposed plan).
 pub fn letterbox(frame: &Frame, rw: u32, rh: u32, spec: &ModelSpec) -> Tensor {
-    let (cw, ch) = canvas(spec);
+    let (cw, ch) = detector_canvas(spec);
     let scaled = if (rw, rh) == (frame.width(), frame.height()) { frame.clone() } else { resize(frame, rw, rh) };
     let rw = rw as usize;
     let mut pixels = vec![0u8; cw * ch * 3];
@@ -425,7 +423,7 @@ fn face_is_finite(f: &Face) -> bool {
 }
 
 /// Greedy non-maximum suppression, best score first.
-pub fn nms(mut faces: Vec<Face>, iou: f32) -> Vec<Face> {
+pub(crate) fn nms(mut faces: Vec<Face>, iou: f32) -> Vec<Face> {
     faces.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept: Vec<Face> = Vec::new();
     for f in faces {
@@ -480,7 +478,7 @@ mod tests {
     fn every_plan_convolves_a_landscape_or_square_tensor() {
         for spec in YUNET_SPECS {
             assert!(spec.input_shape[2] <= spec.input_shape[3], "{}", spec.nnef);
-            let (w, h) = canvas(&spec);
+            let (w, h) = detector_canvas(&spec);
             assert!(spec.nnef.contains(&format!("_{w}x{h}.")), "{}", spec.nnef);
         }
     }

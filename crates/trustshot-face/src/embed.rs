@@ -75,21 +75,21 @@ impl Embedding {
     }
 }
 
-pub struct Embedder {
+pub(crate) struct Embedder {
     model: Model,
 }
 
 impl Embedder {
-    pub fn load(files: &ModelFiles) -> Result<Embedder> {
+    pub(crate) fn load(files: &ModelFiles) -> Result<Embedder> {
         Ok(Embedder { model: Model::load(files, &SFACE_SPEC)? })
     }
 
-    pub fn info(&self) -> ModelInfo {
+    pub(crate) fn info(&self) -> ModelInfo {
         self.model.info()
     }
 
     /// Embeds an aligned 112x112 crop.
-    pub fn embed(&self, crop: &Frame) -> Result<Embedding> {
+    pub(crate) fn embed(&self, crop: &Frame) -> Result<Embedding> {
         if (crop.width(), crop.height()) != (ALIGNED_SIZE, ALIGNED_SIZE) {
             return Err(FaceError::Config(format!("embedder needs a {ALIGNED_SIZE}x{ALIGNED_SIZE} crop")));
         }

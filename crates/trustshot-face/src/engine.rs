@@ -13,7 +13,6 @@ use crate::frame::{self, Frame, Limits};
 use crate::matcher::{self, decide, Decision, OperatingPoint};
 use crate::models::ModelFiles;
 use crate::models::ModelInfo;
-use crate::pose;
 use crate::quality::{self, QualityConfig, QualityReport, Reason};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -187,7 +186,7 @@ impl FaceEngine {
         };
         let start = Instant::now();
         let face = &faces[main];
-        let (Some(aligned), Some(pose)) = (align(frame, face), pose::estimate(face)) else {
+        let (Some(aligned), Some(pose)) = (align(frame, face), face.pose()) else {
             timings.align_ms = ms(start);
             return Ok(Analysis { faces, main: None, quality: QualityReport::no_face(), embedding: None, timings });
         };

@@ -55,21 +55,21 @@ impl EyeOpenness {
     }
 }
 
-pub struct EyeModel {
+pub(crate) struct EyeModel {
     model: Model,
 }
 
 impl EyeModel {
-    pub fn load(files: &ModelFiles) -> Result<EyeModel> {
+    pub(crate) fn load(files: &ModelFiles) -> Result<EyeModel> {
         Ok(EyeModel { model: Model::load(files, &IRIS_SPEC)? })
     }
 
-    pub fn info(&self) -> ModelInfo {
+    pub(crate) fn info(&self) -> ModelInfo {
         self.model.info()
     }
 
     /// Openness of both eyes of `face` (found in `frame`).
-    pub fn openness(&self, frame: &Frame, face: &Face) -> Result<EyeOpenness> {
+    pub(crate) fn openness(&self, frame: &Frame, face: &Face) -> Result<EyeOpenness> {
         let [left, right] = eye_crops(frame, face)?;
         Ok(EyeOpenness { image_left: self.one_eye(&left)?, image_right: self.one_eye(&right)? })
     }

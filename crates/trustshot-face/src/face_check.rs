@@ -29,7 +29,7 @@ pub const ONET_SPEC: ModelSpec = ModelSpec {
 };
 
 /// MTCNN's threshold for its output stage (Zhang et al.; ipazc/mtcnn `steps_threshold[2]`).
-pub const DEFAULT_THRESHOLD: f32 = 0.7;
+pub(crate) const DEFAULT_THRESHOLD: f32 = 0.7;
 
 pub struct FaceCheck {
     model: Model,

@@ -101,7 +101,7 @@ impl Affine {
 /// Least-squares similarity (rotation, uniform scale, translation; no reflection)
 /// taking `src` onto `dst` — Umeyama's estimate, written with complex numbers:
 /// the best `z` in `dst - mean = z * (src - mean)` is `sum(conj(a) b) / sum(|a|^2)`.
-pub fn similarity(src: &[Point], dst: &[Point]) -> Option<Affine> {
+pub(crate) fn similarity(src: &[Point], dst: &[Point]) -> Option<Affine> {
     let n = src.len().min(dst.len());
     if n < 2 {
         return None;
@@ -146,7 +146,7 @@ pub fn warp_affine(frame: &Frame, to_output: &Affine, width: u32, height: u32) -
 
 /// Bilinear sample at (x, y); pixels outside the frame count as black.
 #[inline]
-pub fn bilinear(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
+pub(crate) fn bilinear(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
     let (w, h) = (frame.width() as i64, frame.height() as i64);
     if !(x > -1.0 && y > -1.0 && x < w as f32 && y < h as f32) {
         return [0, 0, 0];
@@ -172,7 +172,7 @@ pub fn bilinear(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
 }
 
 /// The rectangle [x0, x0 + w) x [y0, y0 + h) of `frame`, which must lie inside it.
-pub fn crop(frame: &Frame, x0: u32, y0: u32, w: u32, h: u32) -> crate::Result<Frame> {
+pub(crate) fn crop(frame: &Frame, x0: u32, y0: u32, w: u32, h: u32) -> crate::Result<Frame> {
     if w == 0 || h == 0 || x0 + w > frame.width() || y0 + h > frame.height() {
         return Err(crate::FaceError::BufferGeometry("crop rectangle outside the frame"));
     }

@@ -8,7 +8,6 @@
 
 use crate::detect::Face;
 use crate::frame::Frame;
-use crate::pose;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Guidance {
@@ -112,7 +111,7 @@ pub fn guidance(frame: &Frame, faces: &[Face], config: &GuidanceConfig) -> Vec<G
     {
         out.push(Guidance::OffCentre);
     }
-    if pose::estimate(face).is_none_or(|p| p.yaw.abs() > config.max_angle || p.pitch.abs() > config.max_angle) {
+    if face.pose().is_none_or(|p| p.yaw.abs() > config.max_angle || p.pitch.abs() > config.max_angle) {
         out.push(Guidance::NotFrontal);
     }
     let luma = inner_luma(frame, face);

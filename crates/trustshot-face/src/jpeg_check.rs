@@ -60,7 +60,7 @@ impl JpegDefect {
 type Result<T> = std::result::Result<T, JpegDefect>;
 
 /// Checks that `bytes` is a whole JPEG (see the module header).
-pub fn check_complete(bytes: &[u8]) -> Result<()> {
+pub(crate) fn check_complete(bytes: &[u8]) -> Result<()> {
     if bytes.len() < 4 || bytes[..2] != [0xFF, 0xD8] {
         return Err(JpegDefect::Malformed("start-of-image"));
     }

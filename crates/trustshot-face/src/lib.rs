@@ -7,39 +7,67 @@
 //! faces --guidance--> what a capture screen tells the person (too far, off centre, ...)
 //! camera frames --track--> faces, searched near the last one between whole-frame detections
 //! ```
-//! [`FaceEngine`] ties the stages together; each module can be used alone.
+//! [`FaceEngine`] ties the stages together. The stage modules are private;
+//! the surface below names the types and functions other crates use.
 //! Where templates are kept is not this crate's business: the engine compares
 //! embeddings (the SDK's `trustshot::enroll` keeps them sealed on the device).
 
-pub mod align;
-pub mod compact;
-pub mod detect;
-pub mod embed;
-pub mod engine;
-pub mod error;
-pub mod eyes;
-pub mod face_check;
-pub mod frame;
-pub mod geometry;
-pub mod guidance;
-mod jpeg_check;
-pub mod matcher;
-pub mod models;
-pub mod pose;
-pub mod quality;
-pub mod track;
+#![warn(unreachable_pub)]
 
-pub use detect::Face;
-pub use embed::Embedding;
-pub use engine::{Analysis, EngineConfig, FaceEngine, Rejection, Subject, Verification};
+// The stages are private: the crate's surface is the types and functions
+// re-exported below, grouped by what a caller does with them.
+mod align;
+mod compact;
+mod detect;
+mod embed;
+mod engine;
+mod error;
+mod eyes;
+mod face_check;
+mod frame;
+mod geometry;
+mod guidance;
+mod jpeg_check;
+mod matcher;
+mod models;
+mod pose;
+mod quality;
+mod track;
+
+// The engine: the whole pipeline, loaded once.
+pub use engine::{Analysis, EngineConfig, FaceEngine, Rejection, StageTimings, Subject, Verification};
 pub use error::{FaceError, Result};
-pub use eyes::EyeOpenness;
-pub use frame::{CameraBuffer, Frame, Limits, PixelFormat, PlaneView, Rotation, YuvMatrix, YuvPlanes, YuvRange};
-pub use guidance::{Guidance, GuidanceConfig};
+
+// Pictures in: encoded images (size limits, whole-JPEG check, EXIF
+// orientation) and camera buffers, to one RGB frame.
+pub use frame::{
+    decode, CameraBuffer, Frame, Limits, PixelFormat, PlaneView, Rotation, YuvMatrix, YuvPlanes, YuvRange,
+};
 pub use jpeg_check::JpegDefect;
-pub use matcher::Decision;
-pub use models::{ModelInfo, ModelSpec};
-pub use quality::{Reason, ReasonCode};
+
+// Crops: geometry on frames.
+pub use align::{align, AlignedFace, ALIGNED_SIZE};
+pub use geometry::{resize, square_crop, warp_affine, Affine, Point, Rect};
+
+// Faces and what is measured on them.
+pub use detect::{landmark, DetectorConfig, Face};
+pub use eyes::{eye_crops, EyeOpenness};
+pub use guidance::{guidance, Guidance, GuidanceConfig};
+pub use pose::Pose;
+pub use quality::{luma_stats, QualityConfig, QualityMeasures, QualityReport, Reason, ReasonCode};
+pub use track::{Search, Tracker, FULL_EVERY_MS};
+
+// Embeddings and decisions.
+pub use embed::{Embedding, EMBEDDING_DIM, TEMPLATE_KIND};
+pub use matcher::{operating_point, Decision, OperatingPoint, DEFAULT_FMR, OPERATING_POINTS};
+
+// Models: what each network is (file, pin, input contract), loading one
+// alone (other crates' networks, benchmarks), and the detector's canvases.
+pub use detect::{detector_canvas, letterbox, YUNET_BUNDLE, YUNET_SPECS};
+pub use embed::SFACE_SPEC;
+pub use eyes::IRIS_SPEC;
+pub use face_check::{FaceCheck, ONET_SPEC};
+pub use models::{hex, Channels, Model, ModelFiles, ModelInfo, ModelSpec};
 
 /// Every model file the face pipeline loads (for the converter and packaging).
 pub fn model_specs() -> Vec<ModelSpec> {

@@ -53,7 +53,7 @@ impl Decision {
 }
 
 /// One template from several reference embeddings: their normalised mean.
-pub fn template(references: &[Embedding]) -> Option<Embedding> {
+pub(crate) fn template(references: &[Embedding]) -> Option<Embedding> {
     let first = references.first()?;
     let mut sum = vec![0f32; first.values().len()];
     for r in references {
@@ -65,7 +65,7 @@ pub fn template(references: &[Embedding]) -> Option<Embedding> {
 }
 
 /// Match when the score reaches the threshold.
-pub fn decide(score: f32, point: OperatingPoint) -> Decision {
+pub(crate) fn decide(score: f32, point: OperatingPoint) -> Decision {
     if score >= point.threshold {
         Decision::Match
     } else {

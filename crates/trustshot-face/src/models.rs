@@ -185,7 +185,7 @@ fn checked_digest(spec: &ModelSpec, file: &'static str, bytes: &[u8]) -> Result<
 /// files are as in an NNEF archive (`.dat`, or compact `.tsw`), those only
 /// some graphs use under `v<digest>/`. Read once; each plan is built from it
 /// when first needed.
-pub struct Bundle {
+pub(crate) struct Bundle {
     sha256: String,
     graphs: std::collections::HashMap<String, String>,
     tensors: std::collections::HashMap<tract_nnef::ast::Identifier, Arc<Tensor>>,
@@ -193,11 +193,11 @@ pub struct Bundle {
 
 impl Bundle {
     /// Reads the bundle archive `file` (checked against `spec`'s pin).
-    pub fn load(files: &ModelFiles, spec: &ModelSpec, file: &'static str) -> Result<Bundle> {
+    pub(crate) fn load(files: &ModelFiles, spec: &ModelSpec, file: &'static str) -> Result<Bundle> {
         Bundle::from_bytes(spec, file, &files.read(spec, file)?)
     }
 
-    pub fn from_bytes(spec: &ModelSpec, file: &'static str, bytes: &[u8]) -> Result<Bundle> {
+    pub(crate) fn from_bytes(spec: &ModelSpec, file: &'static str, bytes: &[u8]) -> Result<Bundle> {
         let sha256 = checked_digest(spec, file, bytes)?;
         let bad = |detail: String| FaceError::ModelLoad { model: spec.id, detail };
         let mut bundle = Bundle { sha256, graphs: Default::default(), tensors: Default::default() };
@@ -227,7 +227,7 @@ impl Bundle {
     }
 
     /// Builds `spec`'s plan from its graph in this bundle.
-    pub fn model(&self, spec: &ModelSpec) -> Result<Model> {
+    pub(crate) fn model(&self, spec: &ModelSpec) -> Result<Model> {
         let graph = spec.nnef.strip_suffix(".tar").unwrap_or(spec.nnef);
         let text = self.graphs.get(graph).ok_or_else(|| FaceError::ModelLoad {
             model: spec.id,
@@ -246,7 +246,7 @@ impl Bundle {
 }
 
 /// Copies output `index` of a run into a flat f32 vector.
-pub fn output_vec(model: &'static str, outputs: &[TValue], index: usize) -> Result<Vec<f32>> {
+pub(crate) fn output_vec(model: &'static str, outputs: &[TValue], index: usize) -> Result<Vec<f32>> {
     let out = outputs
         .get(index)
         .ok_or_else(|| FaceError::Inference { model, detail: format!("output {index} is missing") })?;

@@ -31,12 +31,14 @@ pub struct Pose {
     pub roll: f32,
 }
 
-/// Estimates the head pose of `face`; `None` when the landmarks are degenerate.
-pub fn estimate(face: &Face) -> Option<Pose> {
-    estimate_from_points(&face.landmarks)
+impl Face {
+    /// The head pose estimated from the landmarks; `None` when they are degenerate.
+    pub fn pose(&self) -> Option<Pose> {
+        estimate_from_points(&self.landmarks)
+    }
 }
 
-pub fn estimate_from_points(points: &[Point; 5]) -> Option<Pose> {
+pub(crate) fn estimate_from_points(points: &[Point; 5]) -> Option<Pose> {
     let n = 5.0;
     let mut mean3 = [0.0f64; 3];
     let mut mean2 = [0.0f64; 2];

@@ -131,7 +131,7 @@ impl QualityReport {
 }
 
 /// Runs every check on the main face (`faces[main]`) of `frame`, aligned as `aligned`.
-pub fn assess(
+pub(crate) fn assess(
     config: &QualityConfig,
     frame: &Frame,
     faces: &[Face],
@@ -171,7 +171,7 @@ const INNER: (u32, u32, u32, u32) = (24, 36, 88, 104);
 /// Fraction of the inner face (placed by the landmarks, which the detector
 /// predicts even beyond the picture) that lies outside the picture. The
 /// detector's box is no measure of this: it shrinks to the visible part.
-pub fn outside_fraction(frame: &Frame, to_crop: &Affine) -> f32 {
+pub(crate) fn outside_fraction(frame: &Frame, to_crop: &Affine) -> f32 {
     let Some(to_frame) = to_crop.invert() else { return 1.0 };
     let (x0, y0, x1, y1) = INNER;
     let (w, h) = (frame.width() as f32, frame.height() as f32);

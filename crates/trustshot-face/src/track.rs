@@ -21,7 +21,7 @@ use crate::geometry::Rect;
 /// The whole frame is searched at least this often, ms (a stated choice).
 pub const FULL_EVERY_MS: u64 = 500;
 /// A face seen longer ago than this is not followed, ms.
-pub const MAX_AGE_MS: u64 = 250;
+pub(crate) const MAX_AGE_MS: u64 = 250;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Tracker {

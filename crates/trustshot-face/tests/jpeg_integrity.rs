@@ -4,11 +4,9 @@
 //! only one sits in an EXIF thumbnail) decode to the same pixels as with it.
 //! Every JPEG of ../shared/data is decoded as well: none may be refused.
 
-mod support;
-
-use support::*;
-use trustshot_face::frame::{decode, Limits};
+use trustshot_face::{decode, Limits};
 use trustshot_face::{FaceError, JpegDefect};
+use trustshot_testkit::*;
 
 const EOI: [u8; 2] = [0xFF, 0xD9];
 
@@ -35,7 +33,7 @@ fn with_exif_thumbnail(jpeg: &[u8], thumbnail: &[u8]) -> Vec<u8> {
 }
 
 fn thumbnail() -> Vec<u8> {
-    let small = trustshot_face::geometry::resize(&sample("obama2.jpg"), 64, 48);
+    let small = trustshot_face::resize(&sample("obama2.jpg"), 64, 48);
     jpeg(&small)
 }
 
@@ -154,7 +152,7 @@ fn every_real_jpeg_of_the_shared_data_passes_and_cut_ones_do_not() {
 /// accept a cut file with an end marker appended.
 #[test]
 fn mutated_real_jpegs_give_a_picture_or_a_typed_error() {
-    let small = jpeg(&trustshot_face::geometry::resize(&sample("obama2.jpg"), 320, 240));
+    let small = jpeg(&trustshot_face::resize(&sample("obama2.jpg"), 320, 240));
     let restarts = sample_bytes("obama.jpg");
     let limits = Limits::default();
     let mut state = 0x9E37_79B9_7F4A_7C15u64;

@@ -2,13 +2,11 @@
 //! every quality reason that real pictures can produce, bad input, EXIF
 //! orientation, camera buffers and thread safety.
 
-mod support;
-
-use support::*;
-use trustshot_face::engine::Analysis;
-use trustshot_face::frame::{CameraBuffer, PixelFormat, PlaneView, Rotation, YuvMatrix, YuvPlanes, YuvRange};
-use trustshot_face::geometry::resize;
+use trustshot_face::resize;
+use trustshot_face::Analysis;
+use trustshot_face::{CameraBuffer, PixelFormat, PlaneView, Rotation, YuvMatrix, YuvPlanes, YuvRange};
 use trustshot_face::{Decision, FaceError, Frame, ReasonCode};
+use trustshot_testkit::*;
 
 fn analyze(frame: &Frame) -> Analysis {
     engine().analyze(frame).unwrap()
@@ -498,7 +496,7 @@ fn the_eye_model_is_loaded_on_first_use_and_its_absence_is_a_typed_error() {
     for spec in trustshot_face::model_specs() {
         let file = spec.bundle.unwrap_or(spec.nnef);
         let link = dir.join(file);
-        if spec.id != trustshot_face::eyes::IRIS_SPEC.id && !link.exists() {
+        if spec.id != trustshot_face::IRIS_SPEC.id && !link.exists() {
             std::os::unix::fs::symlink(model_dir().join(file), link).unwrap();
         }
     }
@@ -530,9 +528,9 @@ fn a_swapped_model_file_is_refused_and_the_pins_match_the_manifests() {
     for file in files {
         std::os::unix::fs::symlink(model_dir().join(file), dir.join(file)).unwrap();
     }
-    let sface = trustshot_face::embed::SFACE_SPEC.nnef;
+    let sface = trustshot_face::SFACE_SPEC.nnef;
     std::fs::remove_file(dir.join(sface)).unwrap();
-    std::fs::copy(model_dir().join(trustshot_face::face_check::ONET_SPEC.nnef), dir.join(sface)).unwrap();
+    std::fs::copy(model_dir().join(trustshot_face::ONET_SPEC.nnef), dir.join(sface)).unwrap();
     match trustshot_face::FaceEngine::load(&dir, trustshot_face::EngineConfig::default()) {
         Err(FaceError::ModelMismatch { model, file }) => assert_eq!((model, file), ("sface-2021dec", sface)),
         Err(other) => panic!("expected ModelMismatch, got {other}"),
@@ -541,9 +539,9 @@ fn a_swapped_model_file_is_refused_and_the_pins_match_the_manifests() {
     // The detector's bundle (every canvas's graph) swapped: refused at load too.
     std::fs::remove_file(dir.join(sface)).unwrap();
     std::os::unix::fs::symlink(model_dir().join(sface), dir.join(sface)).unwrap();
-    let bundle = trustshot_face::detect::YUNET_BUNDLE;
+    let bundle = trustshot_face::YUNET_BUNDLE;
     std::fs::remove_file(dir.join(bundle)).unwrap();
-    std::fs::copy(model_dir().join(trustshot_face::face_check::ONET_SPEC.nnef), dir.join(bundle)).unwrap();
+    std::fs::copy(model_dir().join(trustshot_face::ONET_SPEC.nnef), dir.join(bundle)).unwrap();
     match trustshot_face::FaceEngine::load(&dir, trustshot_face::EngineConfig::default()) {
         Err(FaceError::ModelMismatch { model, file }) => assert_eq!((model, file), ("yunet-2023mar", bundle)),
         Err(other) => panic!("expected ModelMismatch, got {other}"),
@@ -552,7 +550,7 @@ fn a_swapped_model_file_is_refused_and_the_pins_match_the_manifests() {
     // One byte appended is refused the same way.
     let mut bytes = std::fs::read(model_dir().join(sface)).unwrap();
     bytes.push(0);
-    let err = trustshot_face::models::Model::from_bytes(&trustshot_face::embed::SFACE_SPEC, &bytes).unwrap_err();
+    let err = trustshot_face::Model::from_bytes(&trustshot_face::SFACE_SPEC, &bytes).unwrap_err();
     assert!(matches!(err, FaceError::ModelMismatch { .. }), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 
@@ -621,7 +619,7 @@ fn png_layouts_decode_to_the_same_rgb() {
 /// A 1280x720 camera frame: `photo` scaled to 720 rows, at column `x`, and
 /// optionally a second person (`other`, scaled to 360 rows) at the right.
 fn camera_frame(photo: &Frame, x: u32, other: Option<&Frame>) -> Frame {
-    use trustshot_face::geometry::resize;
+    use trustshot_face::resize;
     let mut rgb = vec![40u8; 1280 * 720 * 3];
     let mut paste = |f: &Frame, x0: u32, y0: u32| {
         for y in 0..f.height().min(720 - y0) {
@@ -646,7 +644,7 @@ fn camera_frame(photo: &Frame, x: u32, other: Option<&Frame>) -> Frame {
 /// found by the next whole-frame search.
 #[test]
 fn a_followed_face_is_found_as_the_whole_frame_finds_it_and_a_newcomer_within_half_a_second() {
-    use trustshot_face::track::{Search, Tracker, FULL_EVERY_MS};
+    use trustshot_face::{Search, Tracker, FULL_EVERY_MS};
     let (photo, other) = (sample("obama.jpg"), crop(&sample("biden.jpg"), 1300, 0, 904, 970));
     let mut tracker = Tracker::default();
     let mut near = 0;

@@ -26,7 +26,7 @@ pub struct BenchReport {
 /// stage `iterations` times.
 #[uniffi::export]
 pub fn run_bench(model_dir: String, photo: Vec<u8>, iterations: u32) -> Result<BenchReport, FaceError> {
-    let frame = trustshot_face::frame::decode(&photo, &Default::default())?;
+    let frame = trustshot_face::decode(&photo, &Default::default())?;
     let fail = |e: trustshot::bench::BenchError| FaceError::InvalidArgument { detail: e.to_string() };
     let jpeg = trustshot::bench::camera_jpeg(&frame, 1280, 720).map_err(fail)?;
     let config = trustshot::SdkConfig::default();

@@ -7,8 +7,8 @@
 //! with `FaceException.InvalidArgument`.
 
 use trustshot::{DeliveryConfig, SdkConfig};
-use trustshot_face::detect::DetectorConfig;
-use trustshot_face::quality::QualityConfig;
+use trustshot_face::DetectorConfig;
+use trustshot_face::QualityConfig;
 use trustshot_face::{EngineConfig, Limits};
 use trustshot_identity::{ChallengeConfig, DocumentConfig, FlashConfig};
 
@@ -43,12 +43,12 @@ mirror! {
 }
 
 mirror! {
-    /// The face detector (`trustshot_face::detect::DetectorConfig`).
+    /// The face detector (`trustshot_face::DetectorConfig`).
     DetectorSettings <=> DetectorConfig { score_threshold: f32, face_threshold: f32, nms_iou: f32, max_side: u32 }
 }
 
 mirror! {
-    /// The capture-quality gate (`trustshot_face::quality::QualityConfig`).
+    /// The capture-quality gate (`trustshot_face::QualityConfig`).
     QualitySettings <=> QualityConfig {
         min_face_px: f32, min_brightness: f32, max_brightness: f32, min_sharpness: f32,
         max_yaw: f32, max_pitch: f32, max_cut_off: f32, second_face_ratio: f32,

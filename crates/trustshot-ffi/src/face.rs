@@ -10,9 +10,9 @@ use crate::image::ImageInput;
 use std::collections::HashMap;
 use std::sync::Arc;
 use trustshot::{Sdk, SdkConfig};
-use trustshot_face::models::ModelFiles;
-use trustshot_face::quality::{Reason, ReasonCode};
+use trustshot_face::ModelFiles;
 use trustshot_face::{Analysis, Decision, Frame, ModelInfo, Subject, Verification};
+use trustshot_face::{Reason, ReasonCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct Point {
@@ -28,8 +28,8 @@ pub struct FaceBox {
     pub height: f32,
 }
 
-impl From<trustshot_face::geometry::Rect> for FaceBox {
-    fn from(r: trustshot_face::geometry::Rect) -> Self {
+impl From<trustshot_face::Rect> for FaceBox {
+    fn from(r: trustshot_face::Rect) -> Self {
         FaceBox { x: r.x, y: r.y, width: r.w, height: r.h }
     }
 }

@@ -2,7 +2,8 @@
 //! applied) or a raw camera buffer with its geometry and rotation.
 
 use trustshot::Image;
-use trustshot_face::frame::{self, CameraBuffer, PlaneView, YuvPlanes};
+use trustshot_face as face;
+use trustshot_face::{CameraBuffer, PlaneView, YuvPlanes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum PixelFormat {
@@ -29,24 +30,24 @@ pub enum Rotation {
     Deg270,
 }
 
-impl From<Rotation> for frame::Rotation {
+impl From<Rotation> for face::Rotation {
     fn from(r: Rotation) -> Self {
         match r {
-            Rotation::Deg0 => frame::Rotation::R0,
-            Rotation::Deg90 => frame::Rotation::R90,
-            Rotation::Deg180 => frame::Rotation::R180,
-            Rotation::Deg270 => frame::Rotation::R270,
+            Rotation::Deg0 => face::Rotation::R0,
+            Rotation::Deg90 => face::Rotation::R90,
+            Rotation::Deg180 => face::Rotation::R180,
+            Rotation::Deg270 => face::Rotation::R270,
         }
     }
 }
 
-impl From<frame::Rotation> for Rotation {
-    fn from(r: frame::Rotation) -> Self {
+impl From<face::Rotation> for Rotation {
+    fn from(r: face::Rotation) -> Self {
         match r {
-            frame::Rotation::R0 => Rotation::Deg0,
-            frame::Rotation::R90 => Rotation::Deg90,
-            frame::Rotation::R180 => Rotation::Deg180,
-            frame::Rotation::R270 => Rotation::Deg270,
+            face::Rotation::R0 => Rotation::Deg0,
+            face::Rotation::R90 => Rotation::Deg90,
+            face::Rotation::R180 => Rotation::Deg180,
+            face::Rotation::R270 => Rotation::Deg270,
         }
     }
 }
@@ -114,12 +115,12 @@ impl ImageInput {
                 height: *height,
                 row_stride: *row_stride,
                 format: match format {
-                    PixelFormat::Rgb888 => frame::PixelFormat::Rgb888,
-                    PixelFormat::Rgba8888 => frame::PixelFormat::Rgba8888,
-                    PixelFormat::Bgra8888 => frame::PixelFormat::Bgra8888,
-                    PixelFormat::Nv21 => frame::PixelFormat::Nv21,
-                    PixelFormat::Nv12 => frame::PixelFormat::Nv12,
-                    PixelFormat::I420 => frame::PixelFormat::I420,
+                    PixelFormat::Rgb888 => face::PixelFormat::Rgb888,
+                    PixelFormat::Rgba8888 => face::PixelFormat::Rgba8888,
+                    PixelFormat::Bgra8888 => face::PixelFormat::Bgra8888,
+                    PixelFormat::Nv21 => face::PixelFormat::Nv21,
+                    PixelFormat::Nv12 => face::PixelFormat::Nv12,
+                    PixelFormat::I420 => face::PixelFormat::I420,
                 },
                 rotation: (*rotation).into(),
             }),
@@ -130,12 +131,12 @@ impl ImageInput {
                 width: *width,
                 height: *height,
                 range: match range {
-                    YuvRange::Full => frame::YuvRange::Full,
-                    YuvRange::Limited => frame::YuvRange::Limited,
+                    YuvRange::Full => face::YuvRange::Full,
+                    YuvRange::Limited => face::YuvRange::Limited,
                 },
                 matrix: match matrix {
-                    YuvMatrix::Bt601 => frame::YuvMatrix::Bt601,
-                    YuvMatrix::Bt709 => frame::YuvMatrix::Bt709,
+                    YuvMatrix::Bt601 => face::YuvMatrix::Bt601,
+                    YuvMatrix::Bt709 => face::YuvMatrix::Bt709,
                 },
                 rotation: (*rotation).into(),
             }),

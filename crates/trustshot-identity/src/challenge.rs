@@ -28,10 +28,10 @@
 
 use crate::random;
 use std::sync::Arc;
-use trustshot_face::detect::Face;
-use trustshot_face::matcher::operating_point;
-use trustshot_face::track::Tracker;
-use trustshot_face::{pose, Embedding, FaceEngine, FaceError, Frame};
+use trustshot_face::operating_point;
+use trustshot_face::Face;
+use trustshot_face::Tracker;
+use trustshot_face::{Embedding, FaceEngine, FaceError, Frame};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -448,7 +448,7 @@ impl ChallengeSession {
         if faces.iter().filter(|f| f.bbox.w >= 0.5 * face.bbox.w).count() > 1 {
             return Ok(SessionState::Failed(FailReason::SeveralFaces));
         }
-        let Some(p) = pose::estimate(&face) else { return Ok(self.waiting(now)) };
+        let Some(p) = face.pose() else { return Ok(self.waiting(now)) };
         if self.is_still(&face, now) {
             return Ok(SessionState::Failed(FailReason::StillImage));
         }

@@ -20,10 +20,10 @@
 //! about 4 x the detect time (bench stage `document_portrait`), once per ID check.
 
 use crate::passive::{moire_peak, LivenessScore, PassiveLiveness};
-use trustshot_face::align::align;
-use trustshot_face::detect::Face;
-use trustshot_face::matcher::operating_point;
-use trustshot_face::quality::luma_stats;
+use trustshot_face::align;
+use trustshot_face::luma_stats;
+use trustshot_face::operating_point;
+use trustshot_face::Face;
 use trustshot_face::{Analysis, FaceEngine, FaceError, Frame, ReasonCode, Rotation};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,12 +26,12 @@
 //!
 //! The thresholds below are a first setting checked on SIMULATED captures
 //! (real face photos relit by a documented reflection model,
-//! `tests/flash_sim/mod.rs`): there is no real device capture here. They must
+//! `trustshot-testkit/src/flash_sim.rs`): there is no real device capture here. They must
 //! be calibrated on device recordings (`trustshot eval flash --session DIR`).
 
 use crate::random::{duration_ms, uniform};
 use ring::rand::SecureRandom;
-use trustshot_face::detect::landmark;
+use trustshot_face::landmark;
 use trustshot_face::{Face, Frame};
 
 /// The palette: saturated hues a phone screen can show at full brightness.

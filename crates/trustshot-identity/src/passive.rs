@@ -21,10 +21,10 @@
 //! follows the face's size in pixels (correlation +0.33 with log face width),
 //! which a replay crop's smallness would otherwise teach it.
 
-use trustshot_face::detect::Face;
-use trustshot_face::geometry::{warp_affine, Affine, Rect};
-use trustshot_face::models::ModelFiles;
-use trustshot_face::models::{Channels, Model, ModelInfo, ModelSpec};
+use trustshot_face::Face;
+use trustshot_face::ModelFiles;
+use trustshot_face::{warp_affine, Affine, Rect};
+use trustshot_face::{Channels, Model, ModelInfo, ModelSpec};
 use trustshot_face::{FaceError, Frame};
 
 pub const MINIFASNET_V1SE: ModelSpec = ModelSpec {

@@ -7,17 +7,13 @@
 //! response later than the allowed lag fails, and a flat surface that returns
 //! the light evenly fails.
 
-mod flash_sim;
-#[path = "../../trustshot-face/tests/support/mod.rs"]
-mod support;
-
-use flash_sim::{record, relight, schedule, Scene};
 use std::collections::HashSet;
-use support::*;
-use trustshot_face::geometry::resize;
+use trustshot_face::resize;
 use trustshot_face::{Face, Frame};
 use trustshot_identity::flash::draw_sequence;
 use trustshot_identity::{FlashColour, FlashConfig, FlashError, FlashFailure, FlashSession, FlashStep, FlashVerdict};
+use trustshot_testkit::flash_sim::{record, relight, schedule, Scene};
+use trustshot_testkit::*;
 
 /// A real photo at most 640 px wide and its face.
 fn subject(name: &str) -> (Frame, Face) {

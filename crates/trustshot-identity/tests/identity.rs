@@ -5,11 +5,7 @@
 //! photo moved by hand passes a blink), and the
 //! portrait is found and matched on specimen documents.
 
-#[path = "../../trustshot-face/tests/support/mod.rs"]
-mod support;
-
 use std::sync::{Arc, OnceLock};
-use support::*;
 use trustshot_face::{EngineConfig, FaceEngine, Frame, Rotation};
 use trustshot_identity::challenge::Challenge;
 use trustshot_identity::document::find_portrait;
@@ -17,6 +13,7 @@ use trustshot_identity::{
     verify_id, Action, ChallengeConfig, ChallengeSession, DocumentConfig, FailReason, IdDecision, IdReasonCode,
     PassiveLiveness, SessionError, SessionState,
 };
+use trustshot_testkit::*;
 
 fn liveness() -> &'static PassiveLiveness {
     static MODEL: OnceLock<PassiveLiveness> = OnceLock::new();
@@ -275,7 +272,7 @@ fn same_fictitious_holder_matches_and_different_holders_do_not() {
         let (x0, y0) = (r.x.max(0.0) as u32, r.y.max(0.0) as u32);
         let (w, h) = ((r.w as u32).min(doc.width() - x0), (r.h as u32).min(doc.height() - y0));
         let cut = crop(doc, x0, y0, w, h);
-        trustshot_face::geometry::resize(&cut, w * 3, h * 3)
+        trustshot_face::resize(&cut, w * 3, h * 3)
     };
     let config = DocumentConfig::default();
     let same_selfie = selfie_of(&utopia_passport);

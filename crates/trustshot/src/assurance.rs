@@ -15,7 +15,7 @@
 
 use crate::liveness::{ChallengeRun, FlashRun};
 use trustshot_evidence::Verdict;
-use trustshot_face::matcher::operating_point;
+use trustshot_face::operating_point;
 use trustshot_identity::SessionState;
 
 /// The layers, in the order they are judged.

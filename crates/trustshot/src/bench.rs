@@ -53,7 +53,7 @@ pub fn camera_jpeg(frame: &Frame, width: u32, height: u32) -> Result<Vec<u8>, Be
         ((frame.width() as f32 * scale).ceil() as u32).max(width),
         ((frame.height() as f32 * scale).ceil() as u32).max(height),
     );
-    let scaled = trustshot_face::geometry::resize(frame, sw, sh);
+    let scaled = trustshot_face::resize(frame, sw, sh);
     let (x0, y0) = ((sw - width) / 2, 0);
     let mut rgb = Vec::with_capacity((width * height * 3) as usize);
     for y in y0..y0 + height {
@@ -256,7 +256,7 @@ fn document_portrait(engine: &FaceEngine, frame: &Frame, iterations: usize) -> R
 /// (crates/trustshot-face/src/detect.rs). At most 5 timed runs: it is slow.
 /// Each run includes copying the photo (pixelation changes it in place).
 fn pixelate_large(engine: &FaceEngine, frame: &Frame, iterations: usize) -> Result<StageStats, BenchError> {
-    let large = trustshot_face::geometry::resize(frame, 4000, 3000);
+    let large = trustshot_face::resize(frame, 4000, 3000);
     timed("pixelate_faces_4000x3000", iterations.min(5), || {
         crate::delivery::pixelate_faces(large.clone(), engine)?;
         Ok(())
@@ -281,7 +281,7 @@ fn face_check(
     frame: &Frame,
     iterations: usize,
 ) -> Result<StageStats, BenchError> {
-    let check = trustshot_face::face_check::FaceCheck::load(&model_dir.into())?;
+    let check = trustshot_face::FaceCheck::load(&model_dir.into())?;
     let face = *engine.detect(frame)?.first().ok_or(BenchError::NoUsableFace)?;
     timed("face_check", iterations, || {
         check.probability(frame, &face.bbox)?;

@@ -180,7 +180,7 @@ impl TemplateStore {
             let mut id = [0u8; 8];
             self.rng.fill(&mut id).map_err(|_| StoreError::Random)?;
             added.push(Template {
-                id: trustshot_face::models::hex(&id),
+                id: trustshot_face::hex(&id),
                 person: person.into(),
                 created_unix,
                 model: model.into(),
@@ -311,7 +311,7 @@ fn write_atomically(path: &Path, bytes: &[u8], rng: &SystemRandom) -> Result<(),
     let mut suffix = [0u8; 6];
     rng.fill(&mut suffix).map_err(|_| StoreError::Random)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", trustshot_face::models::hex(&suffix)));
+    let tmp = dir.join(format!(".{name}.{}.tmp", trustshot_face::hex(&suffix)));
     let result = (|| {
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);

@@ -6,10 +6,10 @@ use crate::flash_recording::{Recorder, RecordingError};
 use crate::sdk::Sdk;
 use std::path::Path;
 use std::sync::Arc;
-use trustshot_face::align::align;
-use trustshot_face::quality::luma_stats;
-use trustshot_face::track::Tracker;
-use trustshot_face::{pose, Embedding, Face, FaceEngine, FaceError, Frame, Guidance, GuidanceConfig};
+use trustshot_face::align;
+use trustshot_face::luma_stats;
+use trustshot_face::Tracker;
+use trustshot_face::{Embedding, Face, FaceEngine, FaceError, Frame, Guidance, GuidanceConfig};
 use trustshot_identity::challenge::{Challenge, LiveFrame, Observe};
 use trustshot_identity::{
     Action, ChallengeConfig, ChallengeSession, FlashError, FlashProgress, FlashSession, FlashStep, FlashVerdict,
@@ -63,7 +63,7 @@ impl Sdk {
 
     /// What a capture screen should tell the person about `frame`.
     pub fn guidance(&self, frame: &Frame) -> Result<Vec<Guidance>, FaceError> {
-        Ok(trustshot_face::guidance::guidance(frame, &self.engine().detect(frame)?, &GuidanceConfig::default()))
+        Ok(trustshot_face::guidance(frame, &self.engine().detect(frame)?, &GuidanceConfig::default()))
     }
 
     /// Starts a screen colour-flash session with a fresh random sequence.
@@ -157,7 +157,7 @@ impl ChallengeRun {
         let state = self.session.push_observed(&mut live, timestamp_ms)?;
         // The same detections serve the passive score, the guidance and the best frame.
         let faces = live.faces()?.to_vec();
-        self.guidance = trustshot_face::guidance::guidance(frame, &faces, &GuidanceConfig::default());
+        self.guidance = trustshot_face::guidance(frame, &faces, &GuidanceConfig::default());
         if let Some(face) = largest_face(&faces) {
             let due = self.passive_at.is_none_or(|t| timestamp_ms >= t + PASSIVE_EVERY_MS);
             if let (Some(model), true) = (&self.passive_model, due) {
@@ -171,8 +171,8 @@ impl ChallengeRun {
 
     /// Keeps `frame` if it is frontal and sharper than the best so far.
     fn consider_best(&mut self, frame: &Frame, face: &Face) {
-        let frontal = pose::estimate(face)
-            .is_some_and(|p| p.yaw.abs() <= BEST_FRAME_MAX_ANGLE && p.pitch.abs() <= BEST_FRAME_MAX_ANGLE);
+        let frontal =
+            face.pose().is_some_and(|p| p.yaw.abs() <= BEST_FRAME_MAX_ANGLE && p.pitch.abs() <= BEST_FRAME_MAX_ANGLE);
         let Some(aligned) = align(frame, face).filter(|_| frontal) else { return };
         let sharpness = luma_stats(&aligned.crop).1;
         if self.best.as_ref().is_none_or(|(s, _)| sharpness > *s) {

@@ -7,7 +7,7 @@
 
 use crate::config::SdkConfig;
 use std::sync::Arc;
-use trustshot_face::models::ModelFiles;
+use trustshot_face::ModelFiles;
 use trustshot_face::{CameraBuffer, FaceEngine, FaceError, Frame, ModelInfo, YuvPlanes};
 use trustshot_identity::PassiveLiveness;
 
@@ -134,7 +134,7 @@ impl Sdk {
     pub fn frame(&self, image: &Image) -> Result<Frame, FaceError> {
         let limits = &self.config.engine.limits;
         match image {
-            Image::Encoded(bytes) => trustshot_face::frame::decode(bytes, limits),
+            Image::Encoded(bytes) => trustshot_face::decode(bytes, limits),
             Image::Camera(buffer) => buffer.to_frame(limits),
             Image::Planes(planes) => planes.to_frame(limits),
         }

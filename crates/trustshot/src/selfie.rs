@@ -4,7 +4,7 @@
 
 use crate::enroll::{StoreError, Template, TemplateStore};
 use crate::sdk::Sdk;
-use trustshot_face::embed::TEMPLATE_KIND;
+use trustshot_face::TEMPLATE_KIND;
 use trustshot_face::{Analysis, FaceError, Frame, Reason, Verification};
 
 /// A photo-against-photos verification, with the analyses it was made from.

@@ -1,23 +1,18 @@
 //! The high-assurance decision on one capture: a challenge answered with
 //! real photos of one person turning his head (LFW, Jose Maria Aznar), and a
 //! colour-flash session whose light response is SIMULATED (his frontal photo
-//! relit by the reflection model of trustshot-identity/tests/flash_sim; no
+//! relit by the reflection model of trustshot-testkit/src/flash_sim.rs; no
 //! device capture exists here). Every layer is judged and reported; the
 //! session passes only when all pass.
 
-#[path = "../../trustshot-identity/tests/flash_sim/mod.rs"]
-mod flash_sim;
-#[path = "../../trustshot-face/tests/support/mod.rs"]
-mod support;
-
-use flash_sim::{record, schedule, Scene};
 use std::sync::OnceLock;
-use support::*;
 use trustshot::assurance::{judge, Layer};
 use trustshot::{FlashRun, Sdk, SdkConfig};
 use trustshot_face::Frame;
 use trustshot_identity::challenge::Challenge;
 use trustshot_identity::{Action, SessionState};
+use trustshot_testkit::flash_sim::{record, schedule, Scene};
+use trustshot_testkit::*;
 
 fn sdk() -> &'static Sdk {
     static SDK: OnceLock<Sdk> = OnceLock::new();

@@ -1,15 +1,12 @@
 //! Proof of delivery before sealing, on real photos: metadata is dropped, faces
 //! are made unrecognisable, and the policy refuses a photo before reading it.
 
-#[path = "../../trustshot-face/tests/support/mod.rs"]
-mod support;
-
 use std::sync::OnceLock;
-use support::*;
 use trustshot::delivery::{pixelate_faces, seal_receipt, DeliveryError};
 use trustshot::evidence::{EvidenceError, Kind, Policy, SoftwareSigner};
 use trustshot::{EvidenceRequest, FaceRedaction, GeoPoint, Image, Sdk, SdkConfig, SealOptions};
 use trustshot_face::Decision;
+use trustshot_testkit::*;
 
 fn sdk() -> &'static Sdk {
     static SDK: OnceLock<Sdk> = OnceLock::new();
@@ -148,7 +145,7 @@ fn a_sealed_delivery_names_the_models_and_pixelates_by_default() {
 /// known places into a real photo enlarged to 4000x3000.
 #[test]
 fn small_bystanders_in_a_large_photo_are_pixelated() {
-    let mut scene = trustshot_face::geometry::resize(&sample("obama3.jpg"), 4000, 3000).rgb().to_vec();
+    let mut scene = trustshot_face::resize(&sample("obama3.jpg"), 4000, 3000).rgb().to_vec();
     let (sw, sh) = (4000usize, 3000usize);
     let mut pasted = Vec::new();
     let donors = ["obama.jpg", "obama2.jpg", "biden.jpg", "obama_partial_face2.jpg"];
@@ -162,7 +159,7 @@ fn small_bystanders_in_a_large_photo_are_pixelated() {
             let (cw, ch) = ((context.w as u32).min(photo.width() - cx), (context.h as u32).min(photo.height() - cy));
             let f = width / face.bbox.w;
             let (pw, ph) = (((cw as f32) * f).round() as u32, ((ch as f32) * f).round() as u32);
-            let small = trustshot_face::geometry::resize(&crop(&photo, cx, cy, cw, ch), pw, ph);
+            let small = trustshot_face::resize(&crop(&photo, cx, cy, cw, ch), pw, ph);
             // Spread over the scene, away from the enlarged portrait's own face.
             let (x0, y0) = (200 + 700 * i as u32, 2200 + 300 * j as u32);
             for y in 0..ph {

@@ -2,13 +2,10 @@
 //! the same person and a stranger, remove on request, refuse another model's
 //! templates.
 
-#[path = "../../trustshot-face/tests/support/mod.rs"]
-mod support;
-
-use support::*;
 use trustshot::enroll::{StoreError, TemplateStore};
-use trustshot_face::embed::TEMPLATE_KIND;
+use trustshot_face::TEMPLATE_KIND;
 use trustshot_face::{Decision, FaceError};
+use trustshot_testkit::*;
 
 #[test]
 fn enrollment_store_round_trip_with_real_templates() {

@@ -2,11 +2,8 @@
 //! two threads as on one (the stages run side by side, nothing else changes),
 //! and a bad configuration is refused before any model loads.
 
-#[path = "../../trustshot-face/tests/support/mod.rs"]
-mod support;
-
-use support::*;
 use trustshot::{Image, Sdk, SdkConfig};
+use trustshot_testkit::*;
 
 fn frame(sdk: &Sdk, name: &str) -> trustshot_face::Frame {
     sdk.frame(&Image::Encoded(&sample_bytes(name))).unwrap()

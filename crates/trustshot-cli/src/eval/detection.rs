@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use trustshot::SdkConfig;
-use trustshot_face::geometry::Rect;
 use trustshot_face::Face;
+use trustshot_face::Rect;
 
 #[derive(Args)]
 pub struct DetectionArgs {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use trustshot::SdkConfig;
-use trustshot_face::matcher::OPERATING_POINTS;
+use trustshot_face::OPERATING_POINTS;
 use trustshot_face::{Embedding, Face, FaceEngine};
 
 #[derive(Args)]

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use trustshot::SdkConfig;
-use trustshot_face::geometry::Rect;
+use trustshot_face::Rect;
 use trustshot_face::{Face, FaceEngine};
 use trustshot_identity::passive::{context_crop, session_score, FUSION};
 use trustshot_identity::PassiveLiveness;

@@ -2,10 +2,19 @@
 //!
 //! Encoded as canonical CBOR (see `cbor.rs`) with text keys; optional fields are
 //! absent, never null. Reals are float64; places are integer 1e-7 degrees.
-//! `docs/evidence-format.md` lists every key.
+//!
+//! [`FIELDS`] lists every key once, with its CBOR shape, presence and rule. It
+//! drives the reader's shape check (unknown, missing and mistyped keys at every
+//! level), the check of the writer's output, the JSON rendering and the table
+//! in docs/evidence-format.md §6 (a test keeps the two equal). The value rules
+//! the shapes cannot express are [`Manifest::check`], shared by writer and reader.
+
+mod schema;
 
 use crate::cbor::{self, Value};
 use crate::error::{EvidenceError, Result};
+use schema::{conform, json_of, only_known_keys};
+pub use schema::{json_string, spec_table, Field, Presence, Shape, FIELDS};
 use std::collections::BTreeMap;
 
 pub const MANIFEST_VERSION: i64 = 1;
@@ -15,15 +24,6 @@ pub const MAX_PHOTO_BYTES: u64 = 512 << 20;
 pub const MAX_TIME: i64 = 253_402_300_799;
 /// Longest retention a writer accepts (about 100 years), in days.
 pub const MAX_RETENTION_DAYS: u32 = 36_500;
-
-/// The keys of each map, in the order of docs/evidence-format.md §6; a reader
-/// refuses any other key at any level.
-const TOP_KEYS: [&str; 10] =
-    ["v", "kind", "subject", "captured_at", "sdk", "location", "photo", "verdict", "models", "expires_at"];
-const LOCATION_KEYS: [&str; 3] = ["lat_e7", "lon_e7", "precision_m"];
-const PHOTO_KEYS: [&str; 3] = ["sha256", "length", "media_type"];
-const VERDICT_KEYS: [&str; 4] = ["decision", "scores", "thresholds", "reasons"];
-const MODEL_KEYS: [&str; 2] = ["id", "sha256"];
 
 /// `captured_at + retention_days` days, checked: retention is 1 to
 /// [`MAX_RETENTION_DAYS`] days and the result no later than [`MAX_TIME`].
@@ -130,15 +130,6 @@ pub struct Manifest {
     pub expires_at: Option<i64>,
 }
 
-/// Refuses a map (or a non-map) with any key outside `allowed`.
-fn only_keys(v: &Value, allowed: &[&str]) -> Result<()> {
-    let Value::Map(entries) = v else { return Err(EvidenceError::MalformedBundle("manifest field is not a map")) };
-    if entries.iter().any(|(k, _)| !k.as_text().is_some_and(|k| allowed.contains(&k))) {
-        return Err(EvidenceError::MalformedBundle("manifest has an unknown key"));
-    }
-    Ok(())
-}
-
 impl Manifest {
     pub fn new(kind: Kind, subject: impl Into<String>, captured_at: i64) -> Manifest {
         Manifest {
@@ -190,6 +181,14 @@ impl Manifest {
 
     pub fn to_cbor(&self) -> Result<Vec<u8>> {
         self.check().map_err(EvidenceError::Manifest)?;
+        let value = self.to_value();
+        // The writer's output meets the same shape rules the reader applies.
+        conform(&value, "").map_err(|_| EvidenceError::Manifest("manifest does not match its schema"))?;
+        Ok(cbor::encode(&value))
+    }
+
+    /// The manifest as a CBOR map: the keys of [`FIELDS`].
+    fn to_value(&self) -> Value {
         let t = |s: &str| Value::text(s);
         let mut entries = vec![
             (t("v"), Value::int(MANIFEST_VERSION)),
@@ -199,221 +198,138 @@ impl Manifest {
             (t("sdk"), t(&self.sdk)),
         ];
         if let Some(l) = &self.location {
-            entries.push((
-                t("location"),
-                Value::map(vec![
-                    (t("lat_e7"), Value::int(l.lat_e7)),
-                    (t("lon_e7"), Value::int(l.lon_e7)),
-                    (t("precision_m"), Value::int(l.precision_m as i64)),
-                ]),
-            ));
+            let location = vec![
+                (t("lat_e7"), Value::int(l.lat_e7)),
+                (t("lon_e7"), Value::int(l.lon_e7)),
+                (t("precision_m"), Value::int(l.precision_m as i64)),
+            ];
+            entries.push((t("location"), Value::map(location)));
         }
         if let Some(p) = &self.photo {
-            entries.push((
-                t("photo"),
-                Value::map(vec![
-                    (t("sha256"), Value::Bytes(p.sha256.to_vec())),
-                    (t("length"), Value::Uint(p.length)),
-                    (t("media_type"), t(&p.media_type)),
-                ]),
-            ));
+            let photo = vec![
+                (t("sha256"), Value::Bytes(p.sha256.to_vec())),
+                (t("length"), Value::Uint(p.length)),
+                (t("media_type"), t(&p.media_type)),
+            ];
+            entries.push((t("photo"), Value::map(photo)));
         }
         if let Some(v) = &self.verdict {
             let reals =
                 |m: &BTreeMap<String, f64>| Value::map(m.iter().map(|(k, v)| (t(k), Value::Float(*v))).collect());
-            entries.push((
-                t("verdict"),
-                Value::map(vec![
-                    (t("decision"), t(&v.decision)),
-                    (t("scores"), reals(&v.scores)),
-                    (t("thresholds"), reals(&v.thresholds)),
-                    (t("reasons"), Value::Array(v.reasons.iter().map(|r| t(r)).collect())),
-                ]),
-            ));
+            let verdict = vec![
+                (t("decision"), t(&v.decision)),
+                (t("scores"), reals(&v.scores)),
+                (t("thresholds"), reals(&v.thresholds)),
+                (t("reasons"), Value::Array(v.reasons.iter().map(|r| t(r)).collect())),
+            ];
+            entries.push((t("verdict"), Value::map(verdict)));
         }
         if !self.models.is_empty() {
-            let models = self
-                .models
-                .iter()
-                .map(|m| Value::map(vec![(t("id"), t(&m.id)), (t("sha256"), t(&m.sha256))]))
-                .collect();
-            entries.push((t("models"), Value::Array(models)));
+            let model = |m: &ModelRef| Value::map(vec![(t("id"), t(&m.id)), (t("sha256"), t(&m.sha256))]);
+            entries.push((t("models"), Value::Array(self.models.iter().map(model).collect())));
         }
         if let Some(e) = self.expires_at {
             entries.push((t("expires_at"), Value::int(e)));
         }
-        Ok(cbor::encode(&Value::map(entries)))
+        Value::map(entries)
     }
 
+    /// Reads a manifest: canonical CBOR, the version, the shapes of
+    /// [`FIELDS`] at every level, then the value rules of [`Manifest::check`].
     pub fn from_cbor(bytes: &[u8]) -> Result<Manifest> {
         let bad = EvidenceError::MalformedBundle;
         let v = cbor::decode(bytes).map_err(|_| bad("manifest is not canonical CBOR"))?;
-        only_keys(&v, &TOP_KEYS)?;
+        only_known_keys(&v, "")?;
         if v.get("v").and_then(Value::as_i64) != Some(MANIFEST_VERSION) {
             return Err(EvidenceError::UnknownVersion(format!("manifest v{:?}", v.get("v").and_then(Value::as_i64))));
         }
-        let text = |v: &Value, key: &str| {
-            v.get(key).and_then(Value::as_text).map(str::to_owned).ok_or(bad("manifest text field missing"))
+        conform(&v, "")?;
+        let manifest = Manifest::from_conforming(&v).ok_or(bad("manifest field has the wrong type"))?;
+        manifest.check().map_err(bad)?;
+        Ok(manifest)
+    }
+
+    /// The manifest from a map that [`conform`] accepted (`None` only if it did not).
+    fn from_conforming(v: &Value) -> Option<Manifest> {
+        let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_text).map(str::to_owned);
+        let int = |v: &Value, key: &str| v.get(key).and_then(Value::as_i64);
+        let reals = |v: &Value, key: &str| match v.get(key) {
+            Some(Value::Map(m)) => m
+                .iter()
+                .map(|(k, v)| match (k, v) {
+                    (Value::Text(k), Value::Float(f)) => Some((k.clone(), *f)),
+                    _ => None,
+                })
+                .collect::<Option<BTreeMap<_, _>>>(),
+            _ => None,
         };
-        let int =
-            |v: &Value, key: &str| v.get(key).and_then(Value::as_i64).ok_or(bad("manifest integer field missing"));
-        let kind = Kind::parse(&text(&v, "kind")?).ok_or(bad("unknown manifest kind"))?;
         let location = match v.get("location") {
             None => None,
-            Some(l) => {
-                only_keys(l, &LOCATION_KEYS)?;
-                Some(Location {
-                    lat_e7: int(l, "lat_e7")?,
-                    lon_e7: int(l, "lon_e7")?,
-                    precision_m: u32::try_from(int(l, "precision_m")?)
-                        .map_err(|_| bad("location precision out of range"))?,
-                })
-            }
+            Some(l) => Some(Location {
+                lat_e7: int(l, "lat_e7")?,
+                lon_e7: int(l, "lon_e7")?,
+                // Out of u32's range breaks the precision rule: 0 is refused by `check`.
+                precision_m: u32::try_from(int(l, "precision_m")?).unwrap_or(0),
+            }),
         };
         let photo = match v.get("photo") {
             None => None,
-            Some(p) => {
-                only_keys(p, &PHOTO_KEYS)?;
-                let Some(Value::Bytes(hash)) = p.get("sha256") else { return Err(bad("photo hash missing")) };
-                let length = u64::try_from(int(p, "length")?).map_err(|_| bad("photo length out of range"))?;
-                if length > MAX_PHOTO_BYTES {
-                    return Err(bad("photo length over the limit"));
-                }
-                Some(PhotoRef {
-                    sha256: hash.as_slice().try_into().map_err(|_| bad("photo hash is not 32 bytes"))?,
-                    length,
-                    media_type: text(p, "media_type")?,
-                })
-            }
+            Some(p) => Some(PhotoRef {
+                sha256: match p.get("sha256") {
+                    Some(Value::Bytes(hash)) => hash.as_slice().try_into().ok()?,
+                    _ => return None,
+                },
+                length: match p.get("length") {
+                    Some(Value::Uint(length)) => *length,
+                    _ => return None,
+                },
+                media_type: text(p, "media_type")?,
+            }),
         };
         let verdict = match v.get("verdict") {
             None => None,
-            Some(d) => {
-                only_keys(d, &VERDICT_KEYS)?;
-                let reals = |key: &str| -> Result<BTreeMap<String, f64>> {
-                    let Some(Value::Map(m)) = d.get(key) else { return Err(bad("verdict map missing")) };
-                    m.iter()
-                        .map(|(k, v)| match (k, v) {
-                            (Value::Text(k), Value::Float(f)) => Ok((k.clone(), *f)),
-                            _ => Err(bad("verdict entries must be text -> float")),
-                        })
-                        .collect()
-                };
-                let Some(Value::Array(reasons)) = d.get("reasons") else { return Err(bad("verdict reasons missing")) };
-                Some(Verdict {
-                    decision: text(d, "decision")?,
-                    scores: reals("scores")?,
-                    thresholds: reals("thresholds")?,
-                    reasons: reasons
-                        .iter()
-                        .map(|r| r.as_text().map(str::to_owned).ok_or(bad("reason is not text")))
-                        .collect::<Result<_>>()?,
-                })
-            }
+            Some(d) => Some(Verdict {
+                decision: text(d, "decision")?,
+                scores: reals(d, "scores")?,
+                thresholds: reals(d, "thresholds")?,
+                reasons: match d.get("reasons") {
+                    Some(Value::Array(reasons)) => {
+                        reasons.iter().map(|r| r.as_text().map(str::to_owned)).collect::<Option<_>>()?
+                    }
+                    _ => return None,
+                },
+            }),
         };
         let models = match v.get("models") {
             None => Vec::new(),
             Some(Value::Array(ms)) => ms
                 .iter()
-                .map(|m| {
-                    only_keys(m, &MODEL_KEYS)?;
-                    Ok(ModelRef { id: text(m, "id")?, sha256: text(m, "sha256")? })
-                })
-                .collect::<Result<_>>()?,
-            Some(_) => return Err(bad("models is not an array")),
+                .map(|m| Some(ModelRef { id: text(m, "id")?, sha256: text(m, "sha256")? }))
+                .collect::<Option<_>>()?,
+            Some(_) => return None,
         };
-        let manifest = Manifest {
-            kind,
-            subject: text(&v, "subject")?,
-            captured_at: int(&v, "captured_at")?,
+        Some(Manifest {
+            kind: Kind::parse(&text(v, "kind")?)?,
+            subject: text(v, "subject")?,
+            captured_at: int(v, "captured_at")?,
             location,
             photo,
             verdict,
             models,
-            sdk: text(&v, "sdk")?,
-            expires_at: v
-                .get("expires_at")
-                .map(|e| e.as_i64().ok_or(bad("expires_at is not an integer")))
-                .transpose()?,
-        };
-        manifest.check().map_err(bad)?;
-        Ok(manifest)
+            sdk: text(v, "sdk")?,
+            expires_at: match v.get("expires_at") {
+                None => None,
+                Some(e) => Some(e.as_i64()?),
+            },
+        })
     }
 
-    /// The manifest as JSON (what `evidence open` writes to manifest.json).
+    /// The manifest as JSON (what `evidence open` writes to manifest.json):
+    /// the keys of [`FIELDS`] in their order, byte strings as hex, and the
+    /// location also in degrees (`lat`, `lon`).
     pub fn to_json(&self) -> String {
-        let s = |v: &str| json_string(v);
-        let mut fields = vec![
-            format!("\"v\":{MANIFEST_VERSION}"),
-            format!("\"kind\":{}", s(self.kind.as_str())),
-            format!("\"subject\":{}", s(&self.subject)),
-            format!("\"captured_at\":{}", self.captured_at),
-            format!("\"sdk\":{}", s(&self.sdk)),
-        ];
-        if let Some(l) = &self.location {
-            fields.push(format!(
-                "\"location\":{{\"lat\":{},\"lon\":{},\"lat_e7\":{},\"lon_e7\":{},\"precision_m\":{}}}",
-                l.lat_e7 as f64 / 1e7,
-                l.lon_e7 as f64 / 1e7,
-                l.lat_e7,
-                l.lon_e7,
-                l.precision_m
-            ));
-        }
-        if let Some(p) = &self.photo {
-            fields.push(format!(
-                "\"photo\":{{\"sha256\":{},\"length\":{},\"media_type\":{}}}",
-                s(&crate::keys::hex(&p.sha256)),
-                p.length,
-                s(&p.media_type)
-            ));
-        }
-        if let Some(v) = &self.verdict {
-            let reals = |m: &BTreeMap<String, f64>| {
-                let items: Vec<String> = m.iter().map(|(k, v)| format!("{}:{}", s(k), json_number(*v))).collect();
-                format!("{{{}}}", items.join(","))
-            };
-            let reasons: Vec<String> = v.reasons.iter().map(|r| s(r)).collect();
-            fields.push(format!(
-                "\"verdict\":{{\"decision\":{},\"scores\":{},\"thresholds\":{},\"reasons\":[{}]}}",
-                s(&v.decision),
-                reals(&v.scores),
-                reals(&v.thresholds),
-                reasons.join(",")
-            ));
-        }
-        if !self.models.is_empty() {
-            let models: Vec<String> =
-                self.models.iter().map(|m| format!("{{\"id\":{},\"sha256\":{}}}", s(&m.id), s(&m.sha256))).collect();
-            fields.push(format!("\"models\":[{}]", models.join(",")));
-        }
-        if let Some(e) = self.expires_at {
-            fields.push(format!("\"expires_at\":{e}"));
-        }
-        format!("{{{}}}", fields.join(","))
+        json_of(&self.to_value(), "")
     }
-}
-
-fn json_number(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v}")
-    } else {
-        "null".into()
-    }
-}
-
-pub fn json_string(v: &str) -> String {
-    let mut out = String::from("\"");
-    for c in v.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// What the customer and the address allow, decided by the app.
@@ -506,6 +422,61 @@ mod tests {
             Policy { confidential_address: true, ..Policy::default() }.check_photo(),
             Err(EvidenceError::PhotoNotAllowed(_))
         ));
+    }
+
+    #[test]
+    fn the_spec_table_is_the_schema() {
+        let spec = include_str!("../../../../docs/evidence-format.md");
+        assert!(
+            spec.contains(&spec_table()),
+            "docs/evidence-format.md §6 must hold the table of manifest::FIELDS:\n{}",
+            spec_table()
+        );
+    }
+
+    #[test]
+    fn the_writer_writes_every_field_of_the_schema() {
+        let written = full().to_value();
+        for f in &FIELDS {
+            let mut path = f.path.split('.');
+            let mut v = written.get(path.next().unwrap().trim_end_matches("[]"));
+            if f.path.starts_with("models[]") {
+                v = match v {
+                    Some(Value::Array(items)) => items.first(),
+                    _ => None,
+                };
+            }
+            for key in path {
+                v = v.and_then(|m| m.get(key));
+            }
+            assert!(v.is_some_and(|v| f.shape.fits(v)), "{} is not written as {:?}", f.path, f.shape);
+        }
+    }
+
+    #[test]
+    fn the_reader_refuses_missing_and_mistyped_fields() {
+        let bytes = full().to_cbor().unwrap();
+        let Value::Map(entries) = cbor::decode(&bytes).unwrap() else { panic!() };
+        let without = |key: &str| {
+            cbor::encode(&Value::map(entries.iter().filter(|(k, _)| k.as_text() != Some(key)).cloned().collect()))
+        };
+        assert_eq!(Manifest::from_cbor(&without("sdk")), Err(EvidenceError::MalformedBundle("manifest field missing")));
+        let retyped: Vec<(Value, Value)> = entries
+            .iter()
+            .map(
+                |(k, v)| {
+                    if k.as_text() == Some("subject") {
+                        (k.clone(), Value::int(7))
+                    } else {
+                        (k.clone(), v.clone())
+                    }
+                },
+            )
+            .collect();
+        assert_eq!(
+            Manifest::from_cbor(&cbor::encode(&Value::map(retyped))),
+            Err(EvidenceError::MalformedBundle("manifest field has the wrong type"))
+        );
     }
 
     #[test]

@@ -1,9 +1,13 @@
-//! Test support: where the models, sample photos and ../shared data are.
+//! trustshot-testkit: test support shared by the workspace's tests, a
+//! dev-dependency only (`scripts/check-deps` keeps it out of every library).
 //!
-//! Models and samples come from `scripts/setup`; a test that cannot find them
-//! fails and says so. `../shared` is optional outside CI: a test that needs it
-//! prints that it was skipped and why.
-#![allow(dead_code)]
+//! Where the models, sample photos and ../shared data are, and small frame
+//! helpers. Models and samples come from `scripts/setup`; a test that cannot
+//! find them fails and says so. `../shared` is optional outside CI: a test
+//! that needs it prints that it was skipped and why. [`flash_sim`] makes
+//! SIMULATED colour-flash captures.
+
+pub mod flash_sim;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -18,7 +18,6 @@
 //! - a flat surface held up (a screen replaying a video, a print) returns the
 //!   phone's light evenly over the whole picture: p + flat_reflection * E_c;
 //! - Gaussian sensor noise of `noise_dn` on the 8-bit output.
-#![allow(dead_code)]
 
 use trustshot_face::{Face, Frame};
 use trustshot_identity::FlashStep;
