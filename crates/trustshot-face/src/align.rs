@@ -3,8 +3,8 @@
 //! a 112x112 crop — the ArcFace convention SFace was trained with.
 
 use crate::detect::Face;
-use crate::frame::Frame;
 use crate::geometry::{similarity, warp_affine, Affine, Point};
+use crate::Frame;
 
 /// Side of the aligned crop.
 pub const ALIGNED_SIZE: u32 = 112;

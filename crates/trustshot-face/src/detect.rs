@@ -19,12 +19,12 @@
 //! [`Detector::detect`]; [`Detector::candidates`] keeps them, with the
 //! probability, for callers that must err the other way (blurring bystanders).
 
-use crate::error::{FaceError, Result};
 use crate::face_check::{self, FaceCheck};
-use crate::frame::Frame;
 use crate::geometry::{resize, Point, Rect};
 use crate::models::ModelFiles;
 use crate::models::{output_vec, Bundle, Channels, Model, ModelInfo, ModelSpec};
+use crate::Frame;
+use crate::{FaceError, Result};
 use std::sync::OnceLock;
 use tract_core::prelude::Tensor;
 

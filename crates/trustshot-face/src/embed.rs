@@ -6,10 +6,10 @@
 //! averaging: measured on LFW in models/README.md.
 
 use crate::align::ALIGNED_SIZE;
-use crate::error::{FaceError, Result};
-use crate::frame::Frame;
 use crate::models::ModelFiles;
 use crate::models::{Channels, Model, ModelInfo, ModelSpec};
+use crate::Frame;
+use crate::{FaceError, Result};
 
 /// Input `[1, 3, 112, 112]`, RGB 0..255 (the network normalises internally).
 pub const SFACE_SPEC: ModelSpec = ModelSpec {

@@ -7,13 +7,13 @@
 use crate::align::align;
 use crate::detect::{Detector, DetectorConfig, Face};
 use crate::embed::{Embedder, Embedding};
-use crate::error::{FaceError, Result};
 use crate::eyes::{EyeModel, EyeOpenness};
-use crate::frame::{self, Frame, Limits};
 use crate::matcher::{self, decide, Decision, OperatingPoint};
 use crate::models::ModelFiles;
 use crate::models::ModelInfo;
 use crate::quality::{self, QualityConfig, QualityReport, Reason};
+use crate::{FaceError, Result};
+use crate::{Frame, Limits};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -130,7 +130,7 @@ impl FaceEngine {
 
     /// Decodes JPEG/PNG bytes under the engine's limits.
     pub fn decode(&self, bytes: &[u8]) -> Result<Frame> {
-        frame::decode(bytes, &self.config.limits)
+        crate::decode(bytes, &self.config.limits)
     }
 
     pub fn detect(&self, frame: &Frame) -> Result<Vec<Face>> {

@@ -11,11 +11,11 @@
 //! against an absolute value.
 
 use crate::detect::{landmark, Face};
-use crate::error::{FaceError, Result};
-use crate::frame::Frame;
 use crate::geometry::{warp_affine, Affine, Point};
 use crate::models::ModelFiles;
 use crate::models::{Channels, Model, ModelInfo, ModelSpec};
+use crate::Frame;
+use crate::{FaceError, Result};
 
 /// Input `[1, 3, 64, 64]`, RGB 0..255 (models/build.py `tflite_nchw` put the
 /// network's x / 255 into the graph); output 0 `[1, 213]`: 71 points (x, y, z)

@@ -9,11 +9,11 @@
 //! 48x48 crop, for about a millisecond. Its published stage threshold (0.7)
 //! is used as is; models/README.md has what it was measured to remove and keep.
 
-use crate::error::{FaceError, Result};
-use crate::frame::Frame;
 use crate::geometry::{square_crop, Rect};
 use crate::models::ModelFiles;
 use crate::models::{Channels, Model, ModelInfo, ModelSpec};
+use crate::Frame;
+use crate::{FaceError, Result};
 
 /// Input `[1, 3, 48, 48]`, RGB 0..255 (models/build.py `onet_nchw` put the
 /// network's own scaling and layout into the graph); output `[1, 2]`:

@@ -5,7 +5,7 @@
 //! reference pipelines use), so a transform fitted on landmarks maps straight
 //! onto sampling positions.
 
-use crate::frame::Frame;
+use crate::Frame;
 
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Point {

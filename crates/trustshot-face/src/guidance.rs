@@ -7,7 +7,7 @@
 //! apps localise by them and may show the default English text.
 
 use crate::detect::Face;
-use crate::frame::Frame;
+use crate::Frame;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Guidance {

@@ -21,13 +21,10 @@ mod compact;
 mod detect;
 mod embed;
 mod engine;
-mod error;
 mod eyes;
 mod face_check;
-mod frame;
 mod geometry;
 mod guidance;
-mod jpeg_check;
 mod matcher;
 mod models;
 mod pose;
@@ -36,14 +33,14 @@ mod track;
 
 // The engine: the whole pipeline, loaded once.
 pub use engine::{Analysis, EngineConfig, FaceEngine, Rejection, StageTimings, Subject, Verification};
-pub use error::{FaceError, Result};
 
-// Pictures in: encoded images (size limits, whole-JPEG check, EXIF
-// orientation) and camera buffers, to one RGB frame.
-pub use frame::{
-    decode, CameraBuffer, Frame, Limits, PixelFormat, PlaneView, Rotation, YuvMatrix, YuvPlanes, YuvRange,
+// Pictures in (crate trustshot-frame): encoded images (size limits,
+// whole-JPEG check, EXIF orientation) and camera buffers, to one RGB frame;
+// the pipeline's error type.
+pub use trustshot_frame::{
+    decode, CameraBuffer, FaceError, Frame, JpegDefect, Limits, PixelFormat, PlaneView, Result, Rotation, YuvMatrix,
+    YuvPlanes, YuvRange,
 };
-pub use jpeg_check::JpegDefect;
 
 // Crops: geometry on frames.
 pub use align::{align, AlignedFace, ALIGNED_SIZE};

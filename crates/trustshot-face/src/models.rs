@@ -9,7 +9,7 @@
 //! tensors are stored compact (block int8 or f16, [`crate::compact`]) and
 //! expanded to f32 here, once.
 
-use crate::error::{FaceError, Result};
+use crate::{FaceError, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tract_core::prelude::*;

@@ -7,9 +7,9 @@
 
 use crate::align::{AlignedFace, ALIGNED_SIZE};
 use crate::detect::Face;
-use crate::frame::Frame;
 use crate::geometry::{Affine, Point};
 use crate::pose::Pose;
+use crate::Frame;
 
 /// Why a capture is refused. The string codes are a public contract (JSON, FFI).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -14,9 +14,9 @@
 
 use crate::detect::Face;
 use crate::engine::FaceEngine;
-use crate::error::Result;
-use crate::frame::Frame;
 use crate::geometry::Rect;
+use crate::Frame;
+use crate::Result;
 
 /// The whole frame is searched at least this often, ms (a stated choice).
 pub const FULL_EVERY_MS: u64 = 500;
