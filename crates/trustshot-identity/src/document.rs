@@ -221,6 +221,28 @@ pub fn check_portrait(portrait: &Portrait) -> PortraitCheck {
     }
 }
 
+/// What makes a found portrait a poor capture: too small, blurred, glare,
+/// or the moiré of a screen photographed again.
+fn capture_reasons(p: &PortraitCheck, config: &DocumentConfig) -> Vec<IdReason> {
+    let checks = [
+        (p.width < config.min_portrait_px, IdReasonCode::PortraitTooSmall, p.width, config.min_portrait_px),
+        (
+            p.sharpness < config.min_portrait_sharpness,
+            IdReasonCode::PortraitBlurred,
+            p.sharpness,
+            config.min_portrait_sharpness,
+        ),
+        (p.glare > config.max_portrait_glare, IdReasonCode::PortraitGlare, p.glare, config.max_portrait_glare),
+        (
+            p.moire_peak > config.max_moire_peak,
+            IdReasonCode::ScreenRecaptureSuspected,
+            p.moire_peak,
+            config.max_moire_peak,
+        ),
+    ];
+    checks.into_iter().filter(|c| c.0).map(|(_, code, measured, threshold)| reason(code, measured, threshold)).collect()
+}
+
 fn reason(code: IdReasonCode, measured: f32, threshold: f32) -> IdReason {
     IdReason { code, measured, threshold }
 }
@@ -290,27 +312,7 @@ pub fn decide_id(
             rejected = true;
         }
         (Some(p), Some(found)) => {
-            let checks = [
-                (p.width < config.min_portrait_px, IdReasonCode::PortraitTooSmall, p.width, config.min_portrait_px),
-                (
-                    p.sharpness < config.min_portrait_sharpness,
-                    IdReasonCode::PortraitBlurred,
-                    p.sharpness,
-                    config.min_portrait_sharpness,
-                ),
-                (p.glare > config.max_portrait_glare, IdReasonCode::PortraitGlare, p.glare, config.max_portrait_glare),
-                (
-                    p.moire_peak > config.max_moire_peak,
-                    IdReasonCode::ScreenRecaptureSuspected,
-                    p.moire_peak,
-                    config.max_moire_peak,
-                ),
-            ];
-            for (failed, code, measured, threshold) in checks {
-                if failed {
-                    reasons.push(reason(code, measured, threshold));
-                }
-            }
+            reasons.extend(capture_reasons(p, config));
             if let Some(selfie_embedding) = &selfie.embedding {
                 let portrait_embedding = engine.embed_face(&found.document, &p.face)?;
                 let score = selfie_embedding.cosine(&portrait_embedding);

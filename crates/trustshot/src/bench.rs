@@ -8,7 +8,7 @@ use crate::{Sdk, SdkConfig};
 use std::path::Path;
 use std::time::Instant;
 use trustshot_face::{FaceEngine, Frame};
-use trustshot_identity::{Action, ChallengeConfig, ChallengeSession};
+use trustshot_identity::{Action, ChallengeConfig, ChallengeSession, PassiveLiveness};
 
 /// Statistics of one stage, in milliseconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,6 +97,40 @@ pub fn run(
     let model_load_ms = ms(start);
     let (engine, liveness) = (sdk.engine(), sdk.liveness());
 
+    let ((width, height), mut stages) = selfie_stages(engine, jpeg, iterations)?;
+    let report = |stages| BenchReport {
+        image_width: width,
+        image_height: height,
+        iterations,
+        model_load_ms,
+        stages,
+        peak_rss_bytes: peak_rss(),
+    };
+    if scope == Scope::Selfie {
+        return Ok(report(stages));
+    }
+    let frame = engine.decode(jpeg)?;
+    stages.extend(threads(&sdk, &frame, iterations)?);
+    stages.push(detect_portrait(engine, &frame, iterations)?);
+    stages.push(face_check(model_dir, engine, &frame, iterations)?);
+    stages.push(eye_openness(engine, &frame, iterations)?);
+    stages.push(document_portrait(engine, &frame, iterations)?);
+    stages.push(pixelate_large(engine, &frame, iterations)?);
+    if let Some(liveness) = liveness {
+        stages.extend(liveness_stages(&sdk, liveness, &frame, iterations)?);
+    }
+    stages.extend(flash_stages(&sdk, &frame, iterations)?);
+    stages.push(seal_4mb(iterations)?);
+    Ok(report(stages))
+}
+
+/// The selfie check's stages, decode to embedding, over `iterations` runs
+/// after one untimed warm-up; and the picture's size.
+fn selfie_stages(
+    engine: &FaceEngine,
+    jpeg: &[u8],
+    iterations: usize,
+) -> Result<((u32, u32), Vec<StageStats>), BenchError> {
     let mut decode = Vec::new();
     let mut detect = Vec::new();
     let mut align = Vec::new();
@@ -123,79 +157,76 @@ pub fn run(
         embed.push(analysis.timings.embed_ms);
         total.push(total_ms);
     }
-    let mut stages = vec![
+    let stages = vec![
         stats("decode_jpeg", decode),
         stats("detect", detect),
         stats("align_quality", align),
         stats("embed", embed),
         stats("decode_detect_align_embed", total),
     ];
-    let report = |stages| BenchReport {
-        image_width: width,
-        image_height: height,
-        iterations,
-        model_load_ms,
-        stages,
-        peak_rss_bytes: peak_rss(),
-    };
-    if scope == Scope::Selfie {
-        return Ok(report(stages));
-    }
-    let frame = engine.decode(jpeg)?;
-    stages.extend(threads(&sdk, &frame, iterations)?);
-    stages.push(detect_portrait(engine, &frame, iterations)?);
-    stages.push(face_check(model_dir, engine, &frame, iterations)?);
-    stages.push(eye_openness(engine, &frame, iterations)?);
-    stages.push(document_portrait(engine, &frame, iterations)?);
-    stages.push(pixelate_large(engine, &frame, iterations)?);
-    if let Some(liveness) = liveness {
-        let face = *engine.analyze(&frame)?.faces.first().ok_or(BenchError::NoUsableFace)?;
-        stages.push(timed("liveness_passive", iterations, || {
-            liveness.assess(&frame, &face)?;
-            Ok(())
-        })?);
-        // A challenge session fed the same frame: each step detects and
-        // judges (the still-image rule is off, so the session never ends);
-        // a blink step also measures both eyes, and the same frame never blinks.
-        let config = ChallengeConfig { still_window_ms: u64::MAX, ..sdk.config().challenge };
-        for (name, action) in [("challenge_step", Action::TurnLeft), ("challenge_step_blink", Action::Blink)] {
-            // No hold: the first frame prompts, so every later step judges the action.
-            let config = ChallengeConfig { hold_min_ms: 0, hold_max_ms: 0, ..config };
-            let mut session = ChallengeSession::with_actions(engine.clone(), config, vec![action])
-                .map_err(|e| BenchError::Encode(e.to_string()))?;
-            let mut now = 0;
-            stages.push(timed(name, iterations, || {
-                now += 33;
-                session.push_frame(&frame, now).map(|_| ()).map_err(|e| BenchError::Encode(e.to_string()))
-            })?);
-        }
-        // The app's session step: the above plus passive liveness (at most 5
-        // frames a second), guidance and the best-frame check.
+    Ok(((width, height), stages))
+}
+
+/// Passive liveness and challenge-session steps on `frame`.
+fn liveness_stages(
+    sdk: &Sdk,
+    liveness: &PassiveLiveness,
+    frame: &Frame,
+    iterations: usize,
+) -> Result<Vec<StageStats>, BenchError> {
+    let engine = sdk.engine();
+    let mut stages = Vec::new();
+    let face = *engine.analyze(frame)?.faces.first().ok_or(BenchError::NoUsableFace)?;
+    stages.push(timed("liveness_passive", iterations, || {
+        liveness.assess(frame, &face)?;
+        Ok(())
+    })?);
+    // A challenge session fed the same frame: each step detects and
+    // judges (the still-image rule is off, so the session never ends);
+    // a blink step also measures both eyes, and the same frame never blinks.
+    let config = ChallengeConfig { still_window_ms: u64::MAX, ..sdk.config().challenge };
+    for (name, action) in [("challenge_step", Action::TurnLeft), ("challenge_step_blink", Action::Blink)] {
+        // No hold: the first frame prompts, so every later step judges the action.
         let config = ChallengeConfig { hold_min_ms: 0, hold_max_ms: 0, ..config };
-        let session = ChallengeSession::with_actions(engine.clone(), config, vec![Action::TurnLeft])
+        let mut session = ChallengeSession::with_actions(engine.clone(), config, vec![action])
             .map_err(|e| BenchError::Encode(e.to_string()))?;
-        let mut run = crate::ChallengeRun::over(&sdk, session);
         let mut now = 0;
-        stages.push(timed("challenge_session_step", iterations, || {
+        stages.push(timed(name, iterations, || {
             now += 33;
-            run.push_frame(&frame, now).map(|_| ()).map_err(|e| BenchError::Encode(e.to_string()))
+            session.push_frame(frame, now).map(|_| ()).map_err(|e| BenchError::Encode(e.to_string()))
         })?);
     }
-    // A colour-flash frame: detection and the light measurement of the face
-    // (the session's verdict is computed once, at the end).
+    // The app's session step: the above plus passive liveness (at most 5
+    // frames a second), guidance and the best-frame check.
+    let config = ChallengeConfig { hold_min_ms: 0, hold_max_ms: 0, ..config };
+    let session = ChallengeSession::with_actions(engine.clone(), config, vec![Action::TurnLeft])
+        .map_err(|e| BenchError::Encode(e.to_string()))?;
+    let mut run = crate::ChallengeRun::over(sdk, session);
+    let mut now = 0;
+    stages.push(timed("challenge_session_step", iterations, || {
+        now += 33;
+        run.push_frame(frame, now).map(|_| ()).map_err(|e| BenchError::Encode(e.to_string()))
+    })?);
+    Ok(stages)
+}
+
+/// A colour-flash frame: detection and the light measurement of the face
+/// (the session's verdict is computed once, at the end).
+fn flash_stages(sdk: &Sdk, frame: &Frame, iterations: usize) -> Result<Vec<StageStats>, BenchError> {
+    let engine = sdk.engine();
+    let mut stages = Vec::new();
     let mut flash = sdk.start_flash().map_err(|e| BenchError::Encode(e.to_string()))?;
     flash.displayed(0, 0).map_err(|e| BenchError::Encode(e.to_string()))?;
     let mut now = 0;
     stages.push(timed("flash_step", iterations, || {
         now += 33;
-        flash.push_frame(&frame, now).map(|_| ()).map_err(|e| BenchError::Encode(e.to_string()))
+        flash.push_frame(frame, now).map(|_| ()).map_err(|e| BenchError::Encode(e.to_string()))
     })?);
-    let face = *engine.detect(&frame)?.first().ok_or(BenchError::NoUsableFace)?;
+    let face = *engine.detect(frame)?.first().ok_or(BenchError::NoUsableFace)?;
     stages.push(timed("flash_measure", iterations, || {
-        trustshot_identity::LightSample::measure(&frame, &face).ok_or(BenchError::NoUsableFace).map(|_| ())
+        trustshot_identity::LightSample::measure(frame, &face).ok_or(BenchError::NoUsableFace).map(|_| ())
     })?);
-    stages.push(seal_4mb(iterations)?);
-    Ok(report(stages))
+    Ok(stages)
 }
 
 /// Calls with independent stages on one and on two threads: a probe against

@@ -1,8 +1,9 @@
 //! trustshot: the SDK in Rust.
 //!
-//! The core crates each answer one question (`trustshot-face`: is this the
-//! same person?; `trustshot-identity`: is a live person there, and is the ID
-//! real?; `trustshot-evidence`: sealed proof). This crate puts them together
+//! The core crates each answer one question (`trustshot-frame`: what
+//! picture came in?; `trustshot-face`: is this the same person?;
+//! `trustshot-identity`: is a live person there, and is the ID real?;
+//! `trustshot-evidence`: sealed proof). This crate puts them together
 //! the way the apps use them, as one object, [`Sdk`], with one method per
 //! flow; the CLI (`trustshot-cli`) and the mobile bindings (`trustshot-ffi`)
 //! are adapters over it.

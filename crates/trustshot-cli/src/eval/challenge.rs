@@ -174,38 +174,7 @@ pub fn run(models: &Path, args: &ChallengeArgs) -> Result<Report, String> {
         .chain(Action::ALL.iter().map(|&a| (a.as_str().to_string(), ChallengeConfig { actions: 1, ..config }, Some(a))))
         .collect();
     for (name, config, only) in kinds {
-        let mut per_subject = BTreeMap::new();
-        let (mut passed, mut total) = (0usize, 0usize);
-        for (subject, frames) in &footage {
-            let starts: Vec<usize> = (0..frames.len()).collect();
-            let counts = par_map(&starts, |&start| -> Result<(usize, usize), String> {
-                let mut hits = 0;
-                for _ in 0..args.draws {
-                    let mut challenge = Challenge::draw(&config).map_err(|e| e.to_string())?;
-                    if let Some(action) = only {
-                        challenge.actions = vec![action];
-                    }
-                    hits += usize::from(passes(engine, config, challenge, &frames[start..]));
-                }
-                Ok((hits, args.draws))
-            });
-            let (mut p, mut n) = (0, 0);
-            for c in counts {
-                let (hits, draws) = c?;
-                p += hits;
-                n += draws;
-            }
-            per_subject.insert(
-                subject.to_string(),
-                json!({"frames": frames.len(), "sessions": n, "passed": p, "rate": p as f64 / n.max(1) as f64}),
-            );
-            passed += p;
-            total += n;
-        }
-        by_length.insert(
-            name,
-            json!({"sessions": total, "passed": passed, "rate": passed as f64 / total.max(1) as f64, "by_subject": per_subject}),
-        );
+        by_length.insert(name, chance_passes(engine, config, only, &footage, args.draws)?);
     }
     let out: Value = json!({
         "what": "chance passes of random challenges by replayed live footage started at any frame",
@@ -226,4 +195,42 @@ pub fn run(models: &Path, args: &ChallengeArgs) -> Result<Report, String> {
         "unreadable": unreadable(&failures),
     });
     Ok(Report { out, json: args.json })
+}
+
+/// Replays every recording from each of its frames, `draws` random challenges
+/// per start (of `only` when given): how often footage passes by chance.
+fn chance_passes(
+    engine: &Arc<FaceEngine>,
+    config: ChallengeConfig,
+    only: Option<Action>,
+    footage: &BTreeMap<&str, Vec<(u64, Observed)>>,
+    draws: usize,
+) -> Result<Value, String> {
+    let mut per_subject = BTreeMap::new();
+    let (mut passed, mut total) = (0usize, 0usize);
+    for (subject, frames) in footage {
+        let starts: Vec<usize> = (0..frames.len()).collect();
+        let counts = par_map(&starts, |&start| -> Result<usize, String> {
+            let mut hits = 0;
+            for _ in 0..draws {
+                let mut challenge = Challenge::draw(&config).map_err(|e| e.to_string())?;
+                if let Some(action) = only {
+                    challenge.actions = vec![action];
+                }
+                hits += usize::from(passes(engine, config, challenge, &frames[start..]));
+            }
+            Ok(hits)
+        });
+        let p = counts.into_iter().sum::<Result<usize, String>>()?;
+        let n = draws * frames.len();
+        per_subject.insert(
+            subject.to_string(),
+            json!({"frames": frames.len(), "sessions": n, "passed": p, "rate": p as f64 / n.max(1) as f64}),
+        );
+        passed += p;
+        total += n;
+    }
+    Ok(
+        json!({"sessions": total, "passed": passed, "rate": passed as f64 / total.max(1) as f64, "by_subject": per_subject}),
+    )
 }

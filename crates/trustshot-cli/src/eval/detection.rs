@@ -66,102 +66,20 @@ pub fn run(models: &Path, args: &DetectionArgs) -> Result<Report, String> {
         Ok((faces, t.elapsed().as_secs_f64() * 1e3))
     });
     let face_threshold = engine.config().detector.face_threshold;
-    #[derive(Default)]
-    struct Tally {
-        images: usize,
-        counted: usize,
-        gt_faces: usize,
-        matched: usize,
-        matched_before_face_check: usize,
-        rejected_by_face_check: usize,
-        count_exact: usize,
-        count_exact_before_face_check: usize,
-        false_positive_images: usize,
-        no_face_images: usize,
-        misses: Vec<Value>,
-    }
     let mut per_source: BTreeMap<String, Tally> = BTreeMap::new();
     let mut times = Vec::new();
     let mut failures = Vec::new();
     for (row, result) in rows.iter().zip(results) {
-        let (candidates, ms) = match result {
-            Ok(r) => r,
-            Err(e) => {
-                failures.push((row.path.clone(), e));
-                continue;
+        match result {
+            Ok((candidates, ms)) => {
+                times.push(ms);
+                let tally = per_source.entry(row.source.clone()).or_default();
+                tally.add(row, &candidates, face_threshold, &ground_truth(&boxes, &row.path), args.min_face);
             }
-        };
-        times.push(ms);
-        let (faces, rejected): (Vec<Face>, Vec<Face>) =
-            candidates.iter().partition(|f| f.face_probability >= face_threshold);
-        let tally = per_source.entry(row.source.clone()).or_default();
-        tally.rejected_by_face_check += rejected.len();
-        tally.images += 1;
-        if let Some(n) = row.n_faces {
-            tally.counted += 1;
-            if faces.len() == n {
-                tally.count_exact += 1;
-            }
-            if candidates.len() == n {
-                tally.count_exact_before_face_check += 1;
-            }
-        }
-        if row.n_faces == Some(0) {
-            tally.no_face_images += 1;
-            if !faces.is_empty() {
-                tally.false_positive_images += 1;
-                tally.misses.push(json!({"path": row.path, "false_positives": faces.len()}));
-            }
-        }
-        // Ground-truth boxes [x, y, w, h] where the folder has them.
-        let gt: Vec<Rect> = boxes
-            .get(&row.path)
-            .and_then(|v| v.get("boxes").or(Some(v)))
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|b| {
-                        let b: Vec<f32> = b.as_array()?.iter().filter_map(|x| x.as_f64().map(|x| x as f32)).collect();
-                        (b.len() == 4).then(|| Rect { x: b[0], y: b[1], w: b[2], h: b[3] })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        for g in gt.iter().filter(|g| g.w >= args.min_face) {
-            tally.gt_faces += 1;
-            if candidates.iter().any(|f| f.bbox.iou(g) >= 0.5) {
-                tally.matched_before_face_check += 1;
-            }
-            if faces.iter().any(|f| f.bbox.iou(g) >= 0.5) {
-                tally.matched += 1;
-            } else {
-                tally.misses.push(json!({"path": row.path, "missed_box": [g.x, g.y, g.w, g.h]}));
-            }
+            Err(e) => failures.push((row.path.clone(), e)),
         }
     }
-    let sources: BTreeMap<String, Value> = per_source
-        .into_iter()
-        .map(|(source, t)| {
-            let recall = (t.gt_faces > 0).then(|| t.matched as f64 / t.gt_faces as f64);
-            (
-                source,
-                json!({
-                    "images": t.images,
-                    "gt_faces_min_size": t.gt_faces,
-                    "recall_iou50": recall,
-                    "recall_iou50_before_face_check":
-                        (t.gt_faces > 0).then(|| t.matched_before_face_check as f64 / t.gt_faces as f64),
-                    "rejected_by_face_check": t.rejected_by_face_check,
-                    "count_accuracy": (t.counted > 0).then(|| t.count_exact as f64 / t.counted as f64),
-                    "count_accuracy_before_face_check":
-                        (t.counted > 0).then(|| t.count_exact_before_face_check as f64 / t.counted as f64),
-                    "no_face_images": t.no_face_images,
-                    "false_positive_images": t.false_positive_images,
-                    "misses": t.misses,
-                }),
-            )
-        })
-        .collect();
+    let sources: BTreeMap<String, Value> = per_source.into_iter().map(|(source, t)| (source, t.to_json())).collect();
     let out = json!({
         "min_face_px": args.min_face,
         "score_threshold": engine.config().detector.score_threshold,
@@ -171,4 +89,87 @@ pub fn run(models: &Path, args: &DetectionArgs) -> Result<Report, String> {
         "unreadable": unreadable(&failures),
     });
     Ok(Report { out, json: args.json })
+}
+
+/// Ground-truth boxes [x, y, w, h] of one image, where the folder has them.
+fn ground_truth(boxes: &Value, path: &str) -> Vec<Rect> {
+    boxes
+        .get(path)
+        .and_then(|v| v.get("boxes").or(Some(v)))
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|b| {
+                    let b: Vec<f32> = b.as_array()?.iter().filter_map(|x| x.as_f64().map(|x| x as f32)).collect();
+                    (b.len() == 4).then(|| Rect { x: b[0], y: b[1], w: b[2], h: b[3] })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What one source's images add up to.
+#[derive(Default)]
+struct Tally {
+    images: usize,
+    counted: usize,
+    gt_faces: usize,
+    matched: usize,
+    matched_before_face_check: usize,
+    rejected_by_face_check: usize,
+    count_exact: usize,
+    count_exact_before_face_check: usize,
+    false_positive_images: usize,
+    no_face_images: usize,
+    misses: Vec<Value>,
+}
+
+impl Tally {
+    /// Counts one image: its candidates (before the face check), what the
+    /// check kept, and its ground truth (boxes from `min_face` px wide).
+    fn add(&mut self, row: &Row, candidates: &[Face], face_threshold: f32, gt: &[Rect], min_face: f32) {
+        let (faces, rejected): (Vec<&Face>, Vec<&Face>) =
+            candidates.iter().partition(|f| f.face_probability >= face_threshold);
+        self.rejected_by_face_check += rejected.len();
+        self.images += 1;
+        if let Some(n) = row.n_faces {
+            self.counted += 1;
+            self.count_exact += usize::from(faces.len() == n);
+            self.count_exact_before_face_check += usize::from(candidates.len() == n);
+        }
+        if row.n_faces == Some(0) {
+            self.no_face_images += 1;
+            if !faces.is_empty() {
+                self.false_positive_images += 1;
+                self.misses.push(json!({"path": row.path, "false_positives": faces.len()}));
+            }
+        }
+        for g in gt.iter().filter(|g| g.w >= min_face) {
+            self.gt_faces += 1;
+            if candidates.iter().any(|f| f.bbox.iou(g) >= 0.5) {
+                self.matched_before_face_check += 1;
+            }
+            if faces.iter().any(|f| f.bbox.iou(g) >= 0.5) {
+                self.matched += 1;
+            } else {
+                self.misses.push(json!({"path": row.path, "missed_box": [g.x, g.y, g.w, g.h]}));
+            }
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let rate = |n: usize, of: usize| (of > 0).then(|| n as f64 / of as f64);
+        json!({
+            "images": self.images,
+            "gt_faces_min_size": self.gt_faces,
+            "recall_iou50": rate(self.matched, self.gt_faces),
+            "recall_iou50_before_face_check": rate(self.matched_before_face_check, self.gt_faces),
+            "rejected_by_face_check": self.rejected_by_face_check,
+            "count_accuracy": rate(self.count_exact, self.counted),
+            "count_accuracy_before_face_check": rate(self.count_exact_before_face_check, self.counted),
+            "no_face_images": self.no_face_images,
+            "false_positive_images": self.false_positive_images,
+            "misses": self.misses,
+        })
+    }
 }

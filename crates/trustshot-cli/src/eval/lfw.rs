@@ -162,34 +162,10 @@ pub fn run(models: &Path, args: &LfwArgs) -> Result<Report, String> {
         _ => None,
     };
     let scored: Vec<(Option<f32>, bool, usize)> = pairs.iter().map(|p| (score(p), p.same, p.fold)).collect();
-    let all: Vec<(Option<f32>, bool)> = scored.iter().map(|(s, same, _)| (*s, *same)).collect();
-    let detect_failures = all.iter().filter(|(s, _)| s.is_none()).count();
+    let detect_failures = scored.iter().filter(|(s, _, _)| s.is_none()).count();
 
-    let (protocol, acc, acc_std, threshold) = if folds == 1 {
-        let t = best_threshold(&all);
-        ("view1: best threshold on this split (optimistic by construction)", accuracy(&all, t), 0.0, t)
-    } else {
-        let per_fold: Vec<f64> = (0..folds)
-            .map(|f| {
-                let train: Vec<_> = scored.iter().filter(|s| s.2 != f).map(|s| (s.0, s.1)).collect();
-                let test: Vec<_> = scored.iter().filter(|s| s.2 == f).map(|s| (s.0, s.1)).collect();
-                accuracy(&test, best_threshold(&train))
-            })
-            .collect();
-        let mean = per_fold.iter().sum::<f64>() / folds as f64;
-        let std = (per_fold.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / folds as f64).sqrt();
-        ("view2: 10-fold cross-validated threshold", mean, std, best_threshold(&all))
-    };
-
-    // The misclassified pairs at the reported threshold (LFW names are public).
-    let errors: Vec<Value> = pairs
-        .iter()
-        .zip(&scored)
-        .filter(|(_, (s, same, _))| !matches!(s, Some(s) if (*s >= threshold) == *same))
-        .map(|(p, (s, same, _))| {
-            json!({"a": format!("{}_{:04}", p.a.0, p.a.1), "b": format!("{}_{:04}", p.b.0, p.b.1), "same": same, "score": s.map(|s| round(s, 4))})
-        })
-        .collect();
+    let (protocol, acc, acc_std, threshold) = accuracy_protocol(folds, &scored);
+    let errors = misclassified(&pairs, &scored, threshold);
     let point = engine.operating_point();
     let genuine: Vec<f32> = scored.iter().filter(|s| s.1).filter_map(|s| s.0).collect();
     let genuine_total = scored.iter().filter(|s| s.1).count();
@@ -226,6 +202,41 @@ pub fn run(models: &Path, args: &LfwArgs) -> Result<Report, String> {
         out["calibration"] = calibrate(&keys, &embedded);
     }
     Ok(Report { out, json: args.json })
+}
+
+/// The accuracy under the split's protocol: View 1 (one fold) picks the best
+/// threshold on its own pairs, optimistic by construction; View 2 (ten folds)
+/// picks it on nine folds and tests on the tenth. Returns the protocol's
+/// name, the mean accuracy, its standard deviation over folds and the best
+/// threshold on all pairs.
+fn accuracy_protocol(folds: usize, scored: &[(Option<f32>, bool, usize)]) -> (&'static str, f64, f64, f32) {
+    let all: Vec<(Option<f32>, bool)> = scored.iter().map(|(s, same, _)| (*s, *same)).collect();
+    if folds == 1 {
+        let t = best_threshold(&all);
+        return ("view1: best threshold on this split (optimistic by construction)", accuracy(&all, t), 0.0, t);
+    }
+    let per_fold: Vec<f64> = (0..folds)
+        .map(|f| {
+            let train: Vec<_> = scored.iter().filter(|s| s.2 != f).map(|s| (s.0, s.1)).collect();
+            let test: Vec<_> = scored.iter().filter(|s| s.2 == f).map(|s| (s.0, s.1)).collect();
+            accuracy(&test, best_threshold(&train))
+        })
+        .collect();
+    let mean = per_fold.iter().sum::<f64>() / folds as f64;
+    let std = (per_fold.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / folds as f64).sqrt();
+    ("view2: 10-fold cross-validated threshold", mean, std, best_threshold(&all))
+}
+
+/// The misclassified pairs at `threshold` (LFW names are public).
+fn misclassified(pairs: &[Pair], scored: &[(Option<f32>, bool, usize)], threshold: f32) -> Vec<Value> {
+    pairs
+        .iter()
+        .zip(scored)
+        .filter(|(_, (s, same, _))| !matches!(s, Some(s) if (*s >= threshold) == *same))
+        .map(|(p, (s, same, _))| {
+            json!({"a": format!("{}_{:04}", p.a.0, p.a.1), "b": format!("{}_{:04}", p.b.0, p.b.1), "same": same, "score": s.map(|s| round(s, 4))})
+        })
+        .collect()
 }
 
 /// Thresholds at fixed false-match rates from every different-person pair of

@@ -146,6 +146,34 @@ struct Scored {
 /// Scales of the crops `--dump-crops` writes (MiniFASNetV2 2.7, V1SE 4.0).
 const CROP_SCALES: [f32; 2] = [2.7, 4.0];
 
+/// The per-frame cues as CSV (`--dump-features`), for fitting the fusion
+/// outside (models/liveness_lopo.py).
+fn write_features(out: &Path, rows: &[(usize, &Labelled)], scored: &[Scored]) -> Result<(), String> {
+    let mut csv =
+        String::from("path,label,face,model,high_freq,glare,row,subject,face_x,face_y,face_w,face_h,image_w,image_h\n");
+    for ((i, r), s) in rows.iter().zip(scored) {
+        let c = s.cues.unwrap_or_default();
+        let b = s.face.map(|f| f.bbox).unwrap_or_default();
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{i},{},{},{},{},{},{},{}\n",
+            r.path,
+            r.label,
+            s.cues.is_some() as u8,
+            c.model,
+            c.high_freq,
+            c.glare,
+            r.subject,
+            b.x,
+            b.y,
+            b.w,
+            b.h,
+            s.size.0,
+            s.size.1
+        ));
+    }
+    std::fs::write(out, csv).map_err(|e| format!("{}: {e}", out.display()))
+}
+
 fn score_frame(
     engine: &FaceEngine,
     liveness: &PassiveLiveness,
@@ -204,30 +232,7 @@ pub fn run(models: &Path, args: &LivenessArgs) -> Result<Report, String> {
     }
 
     if let Some(out) = &args.dump_features {
-        let mut csv = String::from(
-            "path,label,face,model,high_freq,glare,row,subject,face_x,face_y,face_w,face_h,image_w,image_h\n",
-        );
-        for ((i, r), s) in rows.iter().zip(&scored) {
-            let c = s.cues.unwrap_or_default();
-            let b = s.face.map(|f| f.bbox).unwrap_or_default();
-            csv.push_str(&format!(
-                "{},{},{},{},{},{},{i},{},{},{},{},{},{},{}\n",
-                r.path,
-                r.label,
-                s.cues.is_some() as u8,
-                c.model,
-                c.high_freq,
-                c.glare,
-                r.subject,
-                b.x,
-                b.y,
-                b.w,
-                b.h,
-                s.size.0,
-                s.size.1
-            ));
-        }
-        std::fs::write(out, csv).map_err(|e| format!("{}: {e}", out.display()))?;
+        write_features(out, &rows, &scored)?;
     }
 
     let threshold = FUSION.threshold;
