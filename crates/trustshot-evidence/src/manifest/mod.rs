@@ -239,6 +239,8 @@ impl Manifest {
     pub fn from_cbor(bytes: &[u8]) -> Result<Manifest> {
         let bad = EvidenceError::MalformedBundle;
         let v = cbor::decode(bytes).map_err(|_| bad("manifest is not canonical CBOR"))?;
+        // Unknown top-level keys are refused before the version is read (as
+        // the Python opener does); `conform` then checks every level.
         only_known_keys(&v, "")?;
         if v.get("v").and_then(Value::as_i64) != Some(MANIFEST_VERSION) {
             return Err(EvidenceError::UnknownVersion(format!("manifest v{:?}", v.get("v").and_then(Value::as_i64))));
