@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use trustshot::delivery::{self, DeliveryError, EvidenceRequest, FaceRedaction, GeoPoint, SealOptions};
 use trustshot::{Image, SdkConfig};
-use trustshot_evidence::{EvidenceError, Identity, Kind, Policy, PublicKey, SoftwareSigner};
+use trustshot_evidence::attestation::{self, Roots};
+use trustshot_evidence::{keys, EvidenceError, Identity, Kind, Policy, PublicKey, SoftwareSigner};
 
 #[derive(Subcommand)]
 pub enum EvidenceCommand {
@@ -46,6 +47,10 @@ pub struct SealArgs {
     /// The device's private key (PKCS#8).
     #[arg(long)]
     signer: PathBuf,
+    /// The device key's attestation chain (PEM CERTIFICATE blocks, leaf first),
+    /// carried in the signed header for the operator to check.
+    #[arg(long = "attestation-chain")]
+    attestation_chain: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = KindArg::ProofOfDelivery)]
     kind: KindArg,
     /// Delivery id (or, for verification receipts, the subject id).
@@ -112,6 +117,10 @@ pub struct OpenArgs {
     /// Output directory (created; must not exist or be empty).
     #[arg(long)]
     out: PathBuf,
+    /// Roots trusted for device-key attestation (PEM CERTIFICATE blocks or one
+    /// DER certificate); without it a chain is reported as untrusted_root.
+    #[arg(long = "attestation-roots")]
+    attestation_roots: Option<PathBuf>,
     package: PathBuf,
 }
 
@@ -223,7 +232,10 @@ fn keygen(args: KeygenArgs) -> Result<ExitCode, Failure> {
 fn seal(models: &Path, args: SealArgs) -> Result<ExitCode, Failure> {
     refuse_overwrite(&args.out, args.force)?;
     let recipients = args.recipients.iter().map(|p| public_key(p)).collect::<Result<Vec<_>, _>>()?;
-    let signer = SoftwareSigner::from_pkcs8_pem(&read_text(&args.signer)?)?;
+    let mut signer = SoftwareSigner::from_pkcs8_pem(&read_text(&args.signer)?)?;
+    if let Some(path) = &args.attestation_chain {
+        signer = signer.with_attestation_chain(keys::pem_decode_all(&read_text(path)?, "CERTIFICATE")?);
+    }
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     let request = EvidenceRequest {
@@ -279,10 +291,20 @@ fn signer_key_id(signer: &SoftwareSigner) -> Option<String> {
 fn open(args: OpenArgs) -> Result<ExitCode, Failure> {
     let identity = Identity::from_pkcs8_pem(&read_text(&args.key)?)?;
     let signer = public_key(&args.signer_pub)?;
+    let roots = match &args.attestation_roots {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+            Roots::parse(&bytes).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?
+        }
+        None => Roots::none(),
+    };
     let done = trustshot_evidence::open_to_folder(&args.package, &identity, &signer, &args.out)?;
+    let opened = &done.opened;
+    let report = attestation::verify(&opened.attestation_chain, &signer, &roots, opened.manifest.captured_at);
+    let report: serde_json::Value = serde_json::from_str(&report.json()).expect("the report is JSON");
     println!(
         "{}",
-        json!({"out": args.out.display().to_string(), "signer_key_id": done.opened.signer_key_id, "photo": done.photo_file.is_some()})
+        json!({"out": args.out.display().to_string(), "signer_key_id": opened.signer_key_id, "photo": done.photo_file.is_some(), "attestation": report})
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,6 @@
 //! extend them, never rename them. Each subcommand lives in its own module.
 
 mod bench;
-mod csv;
 mod eval;
 mod evidence;
 mod face;

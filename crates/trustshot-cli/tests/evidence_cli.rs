@@ -154,3 +154,86 @@ fn nothing_is_overwritten_and_opened_evidence_is_owner_only() {
     assert_eq!(mode(&dir.join("opened/manifest.json")), 0o600);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Device-key attestation through the command line: the chain given to `seal`
+/// travels in the package; `open` checks it against the roots it is given
+/// (the committed test chain of crates/trustshot-evidence/tests/vectors/attestation).
+#[test]
+fn seal_carries_an_attestation_chain_and_open_reports_its_check() {
+    let dir = workdir("attestation");
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../trustshot-evidence/tests/vectors/attestation");
+    for name in ["device.key", "device.pub", "chain.pem", "root.pem", "other_root.pem"] {
+        std::fs::copy(vectors.join(name), dir.join(name)).unwrap();
+    }
+    assert!(trustshot(&["evidence", "keygen", "--out", "op"], &dir).status.success());
+    let sealed = trustshot(
+        &[
+            "evidence",
+            "seal",
+            "--recipient",
+            "op.pub",
+            "--signer",
+            "device.key",
+            "--attestation-chain",
+            "chain.pem",
+            "--delivery-id",
+            "D-10",
+            "--out",
+            "a.age",
+        ],
+        &dir,
+    );
+    assert!(sealed.status.success(), "{}", String::from_utf8_lossy(&sealed.stderr));
+    let open = |out: &str, roots: Option<&str>| {
+        let mut args = vec!["evidence", "open", "a.age", "--key", "op.key", "--signer-pub", "device.pub", "--out", out];
+        if let Some(roots) = roots {
+            args.extend(["--attestation-roots", roots]);
+        }
+        let output = trustshot(&args, &dir);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        json["attestation"].clone()
+    };
+    let verified = open("o1", Some("root.pem"));
+    assert_eq!(verified["status"], "verified");
+    assert_eq!(verified["security_level"], "strongbox");
+    assert_eq!(verified["certificates"], 3);
+    assert_eq!(open("o2", Some("other_root.pem"))["status"], "untrusted_root");
+    assert_eq!(open("o3", None)["status"], "untrusted_root");
+    // A package signed by a key without a chain says so.
+    assert!(trustshot(&["evidence", "keygen", "--out", "plain"], &dir).status.success());
+    let plain = trustshot(
+        &[
+            "evidence",
+            "seal",
+            "--recipient",
+            "op.pub",
+            "--signer",
+            "plain.key",
+            "--delivery-id",
+            "D-11",
+            "--out",
+            "p.age",
+        ],
+        &dir,
+    );
+    assert!(plain.status.success());
+    let output = trustshot(
+        &[
+            "evidence",
+            "open",
+            "p.age",
+            "--key",
+            "op.key",
+            "--signer-pub",
+            "plain.pub",
+            "--out",
+            "o4",
+            "--attestation-roots",
+            "root.pem",
+        ],
+        &dir,
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["attestation"]["status"], "absent");
+}

@@ -4,7 +4,10 @@ docs/evidence-format.md alone, on the `cryptography` package. It shares no code
 with the Rust implementation; it exists to prove the specification is complete.
 
     open_package.py --key OP.key --signer-pub DEVICE.pub --out DIR PACKAGE
-        verify everything, then write DIR/photo.<ext> and DIR/manifest.json
+                    [--attestation-roots ROOTS.pem]
+        verify everything, then write DIR/photo.<ext> and DIR/manifest.json,
+        and print {"attestation": {...}}: the device key's attestation chain
+        (COSE x5chain, spec section 5) checked against ROOTS (section 5.1)
 
 Exit status 0 on success; 1 with "error: <Kind>: <detail>" on any failure,
 where <Kind> names the failure as the specification does (NotAge,
@@ -16,6 +19,7 @@ BadSignature, PhotoMismatch).
 import argparse
 import base64
 import binascii
+import datetime
 import hashlib
 import hmac
 import json
@@ -24,6 +28,7 @@ import struct
 import sys
 import tempfile
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -330,8 +335,15 @@ def verify_sign1(data, signer65):
     if not (isinstance(protected, bytes) and unprotected == {} and isinstance(payload, bytes) and isinstance(signature, bytes) and len(signature) == 64):
         raise OpenError("MalformedBundle", "COSE_Sign1 shape")
     header = cbor_decode(protected)
-    if not (isinstance(header, dict) and set(header) == {1, 4} and header[1] == -7 and isinstance(header[4], bytes)):
-        raise OpenError("MalformedBundle", "protected header must be {1: -7, 4: kid}")
+    if not (isinstance(header, dict) and set(header) in ({1, 4}, {1, 4, 33}) and header[1] == -7 and isinstance(header[4], bytes)):
+        raise OpenError("MalformedBundle", "protected header must be {1: -7, 4: kid} and optionally 33: x5chain")
+    chain = header.get(33, [])
+    if isinstance(chain, bytes):
+        chain = [chain]
+    elif not (isinstance(chain, list) and (len(chain) >= 2 or 33 not in header)):
+        raise OpenError("MalformedBundle", "x5chain must be a byte string or an array of two or more")
+    if len(chain) > 8 or not all(isinstance(c, bytes) and 1 <= len(c) <= 6144 for c in chain):
+        raise OpenError("MalformedBundle", "x5chain exceeds its bounds")
     expected = bytes.fromhex(key_id(signer65))
     if header[4] != expected:
         raise OpenError("SignerMismatch", f"expected {expected.hex()}, found {header[4].hex()}")
@@ -342,7 +354,7 @@ def verify_sign1(data, signer65):
         key.verify(der, to_be_signed, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
         raise OpenError("BadSignature")
-    return payload, header[4].hex()
+    return payload, header[4].hex(), chain
 
 
 MANIFEST_KEYS = {"v", "kind", "subject", "captured_at", "sdk", "location", "photo", "verdict", "models", "expires_at"}
@@ -456,7 +468,7 @@ def open_package(path, private_key_pem, signer65, photo_sink):
         if n > 65536:
             raise OpenError("MalformedBundle", "COSE_Sign1 too large")
         need(9 + n)
-        payload, kid = verify_sign1(buf[9 : 9 + n], signer65)
+        payload, kid, chain = verify_sign1(buf[9 : 9 + n], signer65)
         manifest = manifest_json(payload)
         photo = manifest.get("photo")
         digest, length = hashlib.sha256(), 0
@@ -478,7 +490,83 @@ def open_package(path, private_key_pem, signer65, photo_sink):
             take(chunk)
         if photo is not None and (length != photo["length"] or digest.hexdigest() != photo["sha256"]):
             raise OpenError("PhotoMismatch")
-    return manifest, kid
+    return manifest, kid, chain
+
+
+# --- device-key attestation (spec section 5.1) ---------------------------------
+
+KEY_DESCRIPTION = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.1.17")
+LEVELS = {0: "software", 1: "tee", 2: "strongbox"}
+
+
+def der_items(data):
+    """The (tag, value) items of a DER byte string, in order."""
+    items, i = [], 0
+    while i < len(data):
+        tag, length, i = data[i], data[i + 1], i + 2
+        if length & 0x80:
+            n = length & 0x7F
+            length, i = int.from_bytes(data[i : i + n], "big"), i + n
+        items.append((tag, data[i : i + length]))
+        i += length
+    return items
+
+
+def key_description(leaf):
+    """(security level, challenge) from the leaf's KeyDescription, or (None, None)."""
+    try:
+        value = leaf.extensions.get_extension_for_oid(KEY_DESCRIPTION).value.value
+        outer = der_items(value)
+        if len(outer) != 1 or outer[0][0] != 0x30:
+            return None, None
+        fields = der_items(outer[0][1])
+        tags = [t for t, _ in fields[:5]]
+        if tags != [0x02, 0x0A, 0x02, 0x0A, 0x04]:
+            return None, None
+        level = LEVELS.get(fields[1][1][0]) if len(fields[1][1]) == 1 else None
+        return level, fields[4][1]
+    except (x509.ExtensionNotFound, ValueError, IndexError):
+        return None, None
+
+
+def issued_by(cert, issuer):
+    try:
+        cert.verify_directly_issued_by(issuer)
+        return True
+    except (ValueError, InvalidSignature, TypeError):
+        return False
+
+
+def check_attestation(chain, signer65, roots, captured_at):
+    """The report of section 5.1 for `chain` (DER, leaf first)."""
+    report = {"status": "absent", "security_level": None, "challenge": None, "certificates": len(chain)}
+    if not chain:
+        return report
+    try:
+        certs = [x509.load_der_x509_certificate(c) for c in chain]
+    except ValueError:
+        report["status"] = "unreadable"
+        return report
+    level, challenge = key_description(certs[0])
+    report["security_level"], report["challenge"] = level, challenge.hex() if challenge is not None else None
+
+    def status():
+        leaf_key = certs[0].public_key()
+        if not isinstance(leaf_key, ec.EllipticCurvePublicKey) or leaf_key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        ) != signer65:
+            return "key_mismatch"
+        if not all(issued_by(c, i) for c, i in zip(certs, certs[1:])):
+            return "broken_chain"
+        if not any(root == certs[-1] or issued_by(certs[-1], root) for root in roots):
+            return "untrusted_root"
+        at = datetime.datetime.fromtimestamp(captured_at, datetime.timezone.utc)
+        if not all(c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in certs):
+            return "not_valid_at_capture"
+        return "verified"
+
+    report["status"] = status()
+    return report
 
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
@@ -489,15 +577,21 @@ def main():
     parser.add_argument("--key", required=True)
     parser.add_argument("--signer-pub", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--attestation-roots")
     parser.add_argument("package")
     args = parser.parse_args()
+    roots = []
+    if args.attestation_roots:
+        data = open(args.attestation_roots, "rb").read()
+        roots = x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)]
     if os.path.exists(args.out) and os.listdir(args.out):
         sys.exit("error: Io: output directory is not empty")
     parent = os.path.dirname(os.path.abspath(args.out))
     staging = tempfile.mkdtemp(prefix=".open-", dir=parent)
     try:
         with open(os.path.join(staging, "photo.tmp"), "wb") as sink:
-            manifest, _ = open_package(args.package, open(args.key, "rb").read(), load_public(args.signer_pub), sink)
+            signer65 = load_public(args.signer_pub)
+            manifest, _, chain = open_package(args.package, open(args.key, "rb").read(), signer65, sink)
         photo = manifest.get("photo")
         if photo:
             os.rename(os.path.join(staging, "photo.tmp"), os.path.join(staging, "photo." + EXTENSIONS.get(photo["media_type"], "bin")))
@@ -508,6 +602,7 @@ def main():
         if os.path.exists(args.out):
             os.rmdir(args.out)
         os.rename(staging, args.out)
+        print(json.dumps({"attestation": check_attestation(chain, signer65, roots, manifest["captured_at"])}))
     except OpenError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)

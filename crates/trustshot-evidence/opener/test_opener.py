@@ -65,7 +65,7 @@ def known_answers():
         signer = point(kat["keys"][pkg["signer"]]["public_key_pem"].encode())
         for r in pkg["recipients"]:
             sink = io.BytesIO()
-            manifest, kid = op.open_package(path, kat["keys"][r]["private_key_pem"].encode(), signer, sink)
+            manifest, kid, _ = op.open_package(path, kat["keys"][r]["private_key_pem"].encode(), signer, sink)
             check(f"kat {pkg['file']} opened by {r}", manifest == pkg["manifest"] and kid == kat["keys"][pkg["signer"]]["key_id"])
             check(f"kat {pkg['file']} photo for {r}", sink.getvalue() == (photo if "photo" in manifest else b""))
 
@@ -106,13 +106,13 @@ def fresh_packages(cli, work):
     check("rust opens it", rust_open.returncode == 0, rust_open.stderr)
     op_key, dev = open(k("op.key"), "rb").read(), point(open(k("dev.pub"), "rb").read())
     sink = io.BytesIO()
-    manifest, _ = op.open_package(k("photo.age"), op_key, dev, sink)
+    manifest, _, _ = op.open_package(k("photo.age"), op_key, dev, sink)
     check("python opens the rust package: manifest", manifest == json.load(open(k("rust/manifest.json"))))
     check("python opens the rust package: photo", sink.getvalue() == open(k("rust/photo.jpg"), "rb").read())
 
     run(cli, "evidence", "seal", "--recipient", k("op.pub"), "--signer", k("dev.key"), "--delivery-id", "R-1", "--out", k("receipt.age"))
     receipt = open(k("receipt.age"), "rb").read()
-    manifest, _ = op.open_package(k("receipt.age"), op_key, dev, io.BytesIO())
+    manifest, _, _ = op.open_package(k("receipt.age"), op_key, dev, io.BytesIO())
     check("python opens a rust receipt", manifest["subject"] == "R-1" and "photo" not in manifest)
 
     # Every single-bit flip of the receipt.
@@ -145,6 +145,37 @@ def fresh_packages(cli, work):
     expect_error("unknown version", package.replace(b"age-encryption.org/v1", b"age-encryption.org/v9", 1), op_key, dev, {"UnknownVersion"})
 
 
+def attestation(cli, work):
+    """The device-key attestation chain (committed test chain), sealed by the
+    Rust CLI and checked by both openers against the right and a wrong root:
+    both must report the same, and every altered link must break the chain."""
+    vectors = os.path.join(VECTORS, "attestation")
+    v = lambda name: os.path.join(vectors, name)
+    k = lambda name: os.path.join(work, name)
+    run(cli, "evidence", "keygen", "--out", k("op"))
+    seal = run(cli, "evidence", "seal", "--recipient", k("op.pub"), "--signer", v("device.key"),
+               "--attestation-chain", v("chain.pem"), "--delivery-id", "A-1", "--out", k("attested.age"))
+    check("rust seals with an attestation chain", seal.returncode == 0, seal.stderr)
+    op_key, dev = open(k("op.key"), "rb").read(), point(open(v("device.pub"), "rb").read())
+    manifest, _, chain = op.open_package(k("attested.age"), op_key, dev, io.BytesIO())
+    check("python reads the chain from the signed header", len(chain) == 3)
+    for i, roots_file in enumerate(("root.pem", "other_root.pem")):
+        rust = run(cli, "evidence", "open", "--key", k("op.key"), "--signer-pub", v("device.pub"), "--out", k(f"a{i}"),
+                   "--attestation-roots", v(roots_file), k("attested.age"))
+        rust_report = json.loads(rust.stdout)["attestation"] if rust.returncode == 0 else rust.stderr
+        roots = op.x509.load_pem_x509_certificates(open(v(roots_file), "rb").read())
+        python_report = op.check_attestation(chain, dev, roots, manifest["captured_at"])
+        check(f"both openers agree on the chain against {roots_file}: {python_report['status']}",
+              rust_report == python_report, f"{rust_report} != {python_report}")
+    roots = op.x509.load_pem_x509_certificates(open(v("root.pem"), "rb").read())
+    check("python: verified, strongbox", op.check_attestation(chain, dev, roots, manifest["captured_at"])["security_level"] == "strongbox")
+    other = point(open(k("op.pub"), "rb").read())
+    check("python: a chain for another key", op.check_attestation(chain, other, roots, manifest["captured_at"])["status"] == "key_mismatch")
+    swapped = [chain[0], chain[2], chain[1]]
+    check("python: links out of order", op.check_attestation(swapped, dev, roots, manifest["captured_at"])["status"] == "broken_chain")
+    check("python: long before the leaf", op.check_attestation(chain, dev, roots, 0)["status"] == "not_valid_at_capture")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cli", required=True)
@@ -153,6 +184,8 @@ def main():
     crafted_manifests()
     with tempfile.TemporaryDirectory() as work:
         fresh_packages(os.path.abspath(args.cli), work)
+    with tempfile.TemporaryDirectory() as work:
+        attestation(os.path.abspath(args.cli), work)
     failed = results.count(False)
     print(f"python opener: {len(results) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

@@ -1,14 +1,18 @@
 //! COSE_Sign1 (RFC 9052) with ES256, and the device signer behind it.
 //!
 //! ```text
-//! COSE_Sign1 = #6.18([ protected: bstr .cbor {1: -7, 4: kid}, unprotected: {},
-//!                      payload: bstr, signature: bstr (r || s, 64 bytes) ])
+//! COSE_Sign1 = #6.18([ protected: bstr .cbor {1: -7, 4: kid, ? 33: x5chain},
+//!                      unprotected: {}, payload: bstr, signature: bstr (r || s, 64 bytes) ])
+//! x5chain    = bstr (one DER certificate) / [2*8 bstr]   (RFC 9360, leaf first)
 //! ToBeSigned = ["Signature1", protected, external_aad: h'', payload]  (canonical CBOR)
 //! ```
 //! The signer signs the ToBeSigned bytes with ECDSA P-256 over SHA-256: what
 //! Android Keystore (`SHA256withECDSA`) and the iOS Secure Enclave
 //! (`ecdsaSignatureMessageX962SHA256`) do with keys that never leave them. The
 //! platforms return DER; COSE wants raw `r || s`, so DER is converted here.
+//! A signer may hand over its key's attestation chain (Android Key
+//! Attestation); it goes into the protected header, signed with the rest, and
+//! the backend checks it (`attestation`, feature `attestation`).
 
 use crate::cbor::{self, Value};
 use crate::error::{EvidenceError, Result};
@@ -23,6 +27,11 @@ const ES256: i64 = -7;
 const COSE_SIGN1_TAG: u64 = 18;
 /// Bound on a COSE_Sign1 read from a package.
 pub const MAX_SIGN1_BYTES: usize = 64 * 1024;
+/// COSE header parameter x5chain (RFC 9360).
+const X5CHAIN: u64 = 33;
+/// Bounds on an attestation chain: Android's have 3 to 5 certificates of 0.5 to 2 KB.
+pub const MAX_CHAIN_CERTS: usize = 8;
+pub const MAX_CERT_BYTES: usize = 6 * 1024;
 
 /// How a signer returns its signatures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,12 +50,20 @@ pub trait Signer: Send + Sync {
     /// ECDSA P-256 over SHA-256 of `message` (the signer hashes).
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>>;
     fn signature_format(&self) -> SignatureFormat;
+    /// The attestation certificate chain of the signing key, DER, leaf first
+    /// (Android: `KeyStore.getCertificateChain(alias)`); empty when the
+    /// platform has none. iOS App Attest has no X.509 chain for a signing
+    /// key: its slot is reserved in docs/evidence-format.md §5.
+    fn attestation_chain(&self) -> Result<Vec<Vec<u8>>> {
+        Ok(Vec::new())
+    }
 }
 
 /// A P-256 key held in memory (PKCS#8), signing with ring.
 pub struct SoftwareSigner {
     pair: EcdsaKeyPair,
     rng: SystemRandom,
+    chain: Vec<Vec<u8>>,
 }
 
 impl SoftwareSigner {
@@ -55,7 +72,13 @@ impl SoftwareSigner {
         let rng = SystemRandom::new();
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng)
             .map_err(|_| EvidenceError::Key("not a P-256 PKCS#8 private key with its public key"))?;
-        Ok(SoftwareSigner { pair, rng })
+        Ok(SoftwareSigner { pair, rng, chain: Vec::new() })
+    }
+
+    /// The same signer handing over `chain` (DER, leaf first) as its key's
+    /// attestation chain: for tests and for keys certified outside a keystore.
+    pub fn with_attestation_chain(self, chain: Vec<Vec<u8>>) -> SoftwareSigner {
+        SoftwareSigner { chain, ..self }
     }
 }
 
@@ -75,6 +98,10 @@ impl Signer for SoftwareSigner {
 
     fn signature_format(&self) -> SignatureFormat {
         SignatureFormat::Raw
+    }
+
+    fn attestation_chain(&self) -> Result<Vec<Vec<u8>>> {
+        Ok(self.chain.clone())
     }
 }
 
@@ -152,8 +179,15 @@ fn to_be_signed(protected: &[u8], payload: &[u8]) -> Vec<u8> {
 /// Signs `payload` into a tagged COSE_Sign1 (its canonical CBOR encoding).
 pub fn sign1(payload: &[u8], signer: &dyn Signer) -> Result<Vec<u8>> {
     let kid = key_id_bytes(&signer.public_key()?);
-    let protected =
-        cbor::encode(&Value::map(vec![(Value::Uint(1), Value::int(ES256)), (Value::Uint(4), Value::Bytes(kid))]));
+    let mut header = vec![(Value::Uint(1), Value::int(ES256)), (Value::Uint(4), Value::Bytes(kid))];
+    let chain = signer.attestation_chain()?;
+    check_chain_bounds(&chain).map_err(EvidenceError::Signer)?;
+    match chain.as_slice() {
+        [] => {}
+        [one] => header.push((Value::Uint(X5CHAIN), Value::Bytes(one.clone()))),
+        many => header.push((Value::Uint(X5CHAIN), Value::Array(many.iter().cloned().map(Value::Bytes).collect()))),
+    }
+    let protected = cbor::encode(&Value::map(header));
     let raw = signer.sign(&to_be_signed(&protected, payload))?;
     let signature = match signer.signature_format() {
         SignatureFormat::Raw => <[u8; 64]>::try_from(raw.as_slice())
@@ -177,6 +211,15 @@ pub fn sign1(payload: &[u8], signer: &dyn Signer) -> Result<Vec<u8>> {
     )))
 }
 
+fn check_chain_bounds(chain: &[Vec<u8>]) -> std::result::Result<(), String> {
+    if chain.len() > MAX_CHAIN_CERTS || chain.iter().any(|c| c.is_empty() || c.len() > MAX_CERT_BYTES) {
+        return Err(format!(
+            "an attestation chain holds at most {MAX_CHAIN_CERTS} certificates of 1 to {MAX_CERT_BYTES} bytes"
+        ));
+    }
+    Ok(())
+}
+
 fn key_id_bytes(key: &PublicKey) -> Vec<u8> {
     ring::digest::digest(&ring::digest::SHA256, &key.compressed()).as_ref()[..8].to_vec()
 }
@@ -186,6 +229,8 @@ fn key_id_bytes(key: &PublicKey) -> Vec<u8> {
 pub struct Sign1 {
     protected: Vec<u8>,
     pub kid: Vec<u8>,
+    /// The signer's attestation chain (x5chain), DER, leaf first; empty if none.
+    pub x5chain: Vec<Vec<u8>>,
     pub payload: Vec<u8>,
     signature: Vec<u8>,
 }
@@ -211,10 +256,31 @@ pub fn parse_sign1(bytes: &[u8]) -> Result<Sign1> {
     let Value::Map(entries) = &header else { return Err(bad("protected header is not a map")) };
     let alg = entries.iter().find(|(k, _)| *k == Value::Uint(1)).and_then(|(_, v)| v.as_i64());
     let kid = entries.iter().find(|(k, _)| *k == Value::Uint(4)).map(|(_, v)| v);
-    let (Some(ES256), Some(Value::Bytes(kid)), 2) = (alg, kid, entries.len()) else {
-        return Err(bad("protected header must be exactly {1: -7 (ES256), 4: kid}"));
+    let chain = entries.iter().find(|(k, _)| *k == Value::Uint(X5CHAIN)).map(|(_, v)| v);
+    let expected_len = 2 + usize::from(chain.is_some());
+    let (Some(ES256), Some(Value::Bytes(kid)), true) = (alg, kid, entries.len() == expected_len) else {
+        return Err(bad("protected header must be exactly {1: -7 (ES256), 4: kid} and optionally 33: x5chain"));
     };
-    Ok(Sign1 { protected: protected.clone(), kid: kid.clone(), payload: payload.clone(), signature: signature.clone() })
+    let x5chain = match chain {
+        None => Vec::new(),
+        Some(Value::Bytes(one)) => vec![one.clone()],
+        Some(Value::Array(many)) if many.len() >= 2 => many
+            .iter()
+            .map(|c| match c {
+                Value::Bytes(der) => Ok(der.clone()),
+                _ => Err(bad("x5chain holds a certificate that is not a byte string")),
+            })
+            .collect::<Result<_>>()?,
+        Some(_) => return Err(bad("x5chain must be a byte string or an array of two or more")),
+    };
+    check_chain_bounds(&x5chain).map_err(|_| bad("x5chain exceeds its bounds (8 certificates of at most 6 KiB)"))?;
+    Ok(Sign1 {
+        protected: protected.clone(),
+        kid: kid.clone(),
+        x5chain,
+        payload: payload.clone(),
+        signature: signature.clone(),
+    })
 }
 
 impl Sign1 {

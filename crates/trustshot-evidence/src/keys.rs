@@ -114,6 +114,24 @@ pub fn pem_decode(text: &str, label: &str) -> Result<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| EvidenceError::Key("PEM body is not base64"))
 }
 
+/// The DER of every PEM block labelled `label`, in order (e.g. a certificate
+/// chain, leaf first); none is an error.
+pub fn pem_decode_all(text: &str, label: &str) -> Result<Vec<Vec<u8>>> {
+    let end = format!("-----END {label}-----");
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(&format!("-----BEGIN {label}-----")) {
+        let stop =
+            rest[start..].find(&end).ok_or(EvidenceError::Key("PEM block is not terminated"))? + start + end.len();
+        blocks.push(pem_decode(&rest[start..stop], label)?);
+        rest = &rest[stop..];
+    }
+    if blocks.is_empty() {
+        return Err(EvidenceError::Key("PEM block not found"));
+    }
+    Ok(blocks)
+}
+
 pub fn pem_encode(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");

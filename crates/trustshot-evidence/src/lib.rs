@@ -17,12 +17,15 @@
 //! cose      COSE_Sign1 ES256, the Signer trait, DER <-> raw signatures
 //! manifest  what is signed; location rounding; the delivery policy
 //! package   seal / open / inspect
+//! attestation  the signer's attestation chain against the operator's roots (feature `attestation`)
 //! folder    open into a folder, owner-only, whole or not at all (feature `open`)
 //! ```
 //! The `trustshot-open` binary (feature `open`) is the slim backend opener:
 //! it links this crate only.
 
 pub mod age;
+#[cfg(feature = "attestation")]
+pub mod attestation;
 pub mod cbor;
 pub mod cose;
 pub mod error;

@@ -205,6 +205,10 @@ pub struct Opened {
     pub manifest: Manifest,
     /// Key id of the device key that signed.
     pub signer_key_id: String,
+    /// The signing key's attestation chain from the signed header (DER, leaf
+    /// first; empty if the device sent none). Opening does not judge it: the
+    /// operator checks it against its roots with `attestation::verify`.
+    pub attestation_chain: Vec<Vec<u8>>,
 }
 
 /// Opens a package: finds the stanza for `identity`, checks the header MAC,
@@ -278,7 +282,7 @@ pub fn open(
         }
     }
     photo_sink.flush()?;
-    Ok(Opened { manifest, signer_key_id: hex(&sign1.kid) })
+    Ok(Opened { manifest, signer_key_id: hex(&sign1.kid), attestation_chain: sign1.x5chain })
 }
 
 /// One recipient stanza as seen without a key.

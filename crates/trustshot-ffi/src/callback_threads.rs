@@ -28,6 +28,10 @@ impl DeviceSigner for CountingSigner {
     fn signature_format(&self) -> SignatureFormat {
         SignatureFormat::Der
     }
+
+    fn attestation_chain(&self) -> Result<Vec<Vec<u8>>, EvidenceError> {
+        Ok(Vec::new())
+    }
 }
 
 fn request(id: String) -> EvidenceRequest {
@@ -87,6 +91,10 @@ impl DeviceSigner for FailingSigner {
 
     fn signature_format(&self) -> SignatureFormat {
         SignatureFormat::Der
+    }
+
+    fn attestation_chain(&self) -> Result<Vec<Vec<u8>>, EvidenceError> {
+        Ok(Vec::new())
     }
 }
 

@@ -106,7 +106,12 @@ impl From<CoreStore> for StoreError {
             CoreStore::NotAStore
             | CoreStore::Unauthentic
             | CoreStore::Malformed(_)
-            | CoreStore::ModelMismatch { .. } => StoreError::Unreadable { detail },
+            | CoreStore::ModelMismatch { .. }
+            // Not reachable from the bindings' calls (the vectors come from the
+            // embedder, the model name is the SDK's): a template that breaks
+            // the store's rules.
+            | CoreStore::NotATemplate
+            | CoreStore::ModelName => StoreError::Unreadable { detail },
             CoreStore::Rollback { .. } => StoreError::Rollback { detail },
             CoreStore::Io(_) | CoreStore::Random => StoreError::Io { detail },
             CoreStore::UnknownTemplate => StoreError::UnknownTemplate { detail },

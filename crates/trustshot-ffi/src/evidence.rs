@@ -27,6 +27,12 @@ pub trait DeviceSigner: Send + Sync {
     fn public_key_pem(&self) -> Result<String, EvidenceError>;
     fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, EvidenceError>;
     fn signature_format(&self) -> SignatureFormat;
+    /// The key's attestation certificate chain, DER, leaf first (Android:
+    /// `KeyStore.getCertificateChain(alias)` of a key made with an attestation
+    /// challenge); empty when there is none (iOS: App Attest's slot is
+    /// reserved, see docs/evidence-format.md §5). It is signed into the
+    /// package for the operator to check.
+    fn attestation_chain(&self) -> Result<Vec<Vec<u8>>, EvidenceError>;
 }
 
 /// Adapts the app's signer to the evidence crate's `Signer`.
@@ -47,6 +53,10 @@ impl ev::Signer for ForeignSigner {
             SignatureFormat::Raw => ev::SignatureFormat::Raw,
             SignatureFormat::Der => ev::SignatureFormat::Der,
         }
+    }
+
+    fn attestation_chain(&self) -> ev::Result<Vec<Vec<u8>>> {
+        self.0.attestation_chain().map_err(|e| ev::EvidenceError::Signer(e.to_string()))
     }
 }
 
@@ -248,6 +258,8 @@ pub struct OpenedEvidence {
     pub photo: Option<Vec<u8>>,
     pub media_type: Option<String>,
     pub signer_key_id: String,
+    /// The signer's attestation chain as sealed (DER, leaf first; empty if none).
+    pub attestation_chain: Vec<Vec<u8>>,
 }
 
 /// Verifies and decrypts a package (operator side; on a phone only for tests
@@ -268,6 +280,7 @@ pub fn open_package(
         photo: media_type.is_some().then_some(photo),
         media_type,
         signer_key_id: opened.signer_key_id,
+        attestation_chain: opened.attestation_chain,
     })
 }
 

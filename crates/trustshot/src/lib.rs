@@ -3,7 +3,8 @@
 //! The core crates each answer one question (`trustshot-frame`: what
 //! picture came in?; `trustshot-face`: is this the same person?;
 //! `trustshot-identity`: is a live person there, and is the ID real?;
-//! `trustshot-evidence`: sealed proof). This crate puts them together
+//! `trustshot-evidence`: sealed proof; `trustshot-store`: whose templates
+//! are kept?). This crate puts them together
 //! the way the apps use them, as one object, [`Sdk`], with one method per
 //! flow; the CLI (`trustshot-cli`) and the mobile bindings (`trustshot-ffi`)
 //! are adapters over it.
@@ -12,7 +13,7 @@
 //! sdk              Sdk: the models loaded once, the configuration, pictures in (Image -> Frame)
 //! config           SdkConfig: every tuning knob, in one place
 //! selfie           analyze, verify_photos, enroll, verify_enrolled   (is this the enrolled driver?)
-//! enroll           TemplateStore: templates sealed at rest, locked, rollback-checked
+//! enroll           TemplateStore (crate trustshot-store): templates sealed at rest, locked, rollback-checked
 //! liveness         check_liveness, start_challenge, start_flash      (is a live person there?)
 //! assurance        the high-assurance decision: flash + actions + passive + same face
 //! id_check         verify_id                                          (is the seller the person on the ID?)

@@ -5,7 +5,7 @@
 use crate::enroll::{StoreError, Template, TemplateStore};
 use crate::sdk::Sdk;
 use trustshot_face::TEMPLATE_KIND;
-use trustshot_face::{Analysis, FaceError, Frame, Reason, Verification};
+use trustshot_face::{Analysis, Embedding, FaceError, Frame, Reason, Verification};
 
 /// A photo-against-photos verification, with the analyses it was made from.
 #[derive(Debug, Clone)]
@@ -71,7 +71,8 @@ impl Sdk {
                 None => return Err(EnrollError::CaptureRejected { image, reasons: analysis.quality.reasons }),
             }
         }
-        Ok(store.enroll(person, TEMPLATE_KIND, embeddings)?)
+        let vectors = embeddings.iter().map(|e| e.values().to_vec()).collect();
+        Ok(store.enroll(person, TEMPLATE_KIND, vectors)?)
     }
 
     /// Verifies `probe` against the templates enrolled for `person`.
@@ -81,7 +82,14 @@ impl Sdk {
         person: &str,
         probe: &Frame,
     ) -> Result<EnrolledVerification, EnrollError> {
-        let enrolled = store.embeddings_of(person, TEMPLATE_KIND)?;
+        // Same model tag, so the same length; a vector that still does not fit
+        // the embedder is refused, not scored.
+        let enrolled = store
+            .embeddings_of(person, TEMPLATE_KIND)?
+            .into_iter()
+            .map(|v| Embedding::from_normalized(v.to_vec()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or(StoreError::NotATemplate)?;
         if enrolled.is_empty() {
             return Err(EnrollError::NotEnrolled);
         }

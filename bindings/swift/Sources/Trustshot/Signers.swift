@@ -36,6 +36,13 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
     public func signatureFormat() -> SignatureFormat {
         .der
     }
+
+    /// Secure Enclave keys have no X.509 attestation chain; App Attest's
+    /// statement has a reserved slot in the format (docs/evidence-format.md §5)
+    /// and is not sent by this version.
+    public func attestationChain() throws -> [Data] {
+        []
+    }
 }
 
 /// A software P-256 signer (simulator, tests).
@@ -54,6 +61,10 @@ public final class SoftwareSigner: DeviceSigner, @unchecked Sendable {
 
     public func signatureFormat() -> SignatureFormat {
         .der
+    }
+
+    public func attestationChain() throws -> [Data] {
+        []
     }
 }
 

@@ -17,7 +17,6 @@
 //! device sessions.
 
 use super::{par_map, unreadable, Report};
-use crate::csv::Table;
 use crate::face::{load_sdk, read_frame, ReadError};
 use clap::Args;
 use serde_json::{json, Value};
@@ -25,6 +24,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trustshot::SdkConfig;
+use trustshot_csv::Table;
 use trustshot_face::{Embedding, Face, FaceEngine, FaceError};
 use trustshot_identity::challenge::{Challenge, Observe};
 use trustshot_identity::{Action, ChallengeConfig, ChallengeSession, SessionState};

@@ -3,7 +3,6 @@
 //! folder laid out like ../shared/data/face_detection (manifest.csv + boxes.json).
 
 use super::{median, par_map, unreadable, Report};
-use crate::csv::Table;
 use crate::face::{load_sdk, read_frame, ReadError};
 use crate::output::round;
 use clap::Args;
@@ -12,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use trustshot::SdkConfig;
+use trustshot_csv::Table;
 use trustshot_face::Face;
 use trustshot_face::Rect;
 

@@ -3,13 +3,13 @@
 //! between documents.
 
 use super::{par_map, unreadable, Report};
-use crate::csv::Table;
 use crate::face::{load_sdk, read_frame, ReadError};
 use crate::output::round;
 use clap::Args;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use trustshot::SdkConfig;
+use trustshot_csv::Table;
 use trustshot_identity::document::{check_portrait, find_portrait};
 
 #[derive(Args)]

@@ -5,7 +5,6 @@
 //! short capture session sees them (issue 13).
 
 use super::{par_map, unreadable, Report};
-use crate::csv::Table;
 use crate::face::{load_sdk, read_frame, ReadError};
 use crate::output;
 use clap::Args;
@@ -13,6 +12,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use trustshot::SdkConfig;
+use trustshot_csv::Table;
 use trustshot_face::Rect;
 use trustshot_face::{Face, FaceEngine};
 use trustshot_identity::passive::{context_crop, session_score, FUSION};

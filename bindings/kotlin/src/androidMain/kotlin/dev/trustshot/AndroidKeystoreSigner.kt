@@ -30,14 +30,26 @@ enum class KeyProtection {
 }
 
 object AndroidKeystoreSigner {
-    /** The signer for `alias`, creating a non-exportable P-256 key on first use. */
-    fun forAlias(alias: String): JcaDeviceSigner {
+    /**
+     * The signer for `alias`, creating a non-exportable P-256 key on first use.
+     * With an `attestationChallenge` (a nonce from the operator's backend, at
+     * most 128 bytes) the new key is attested: its Key Attestation chain goes
+     * into every package, and the operator's opener checks it against Google's
+     * roots and reports StrongBox / TEE / software. A key made without a
+     * challenge has a one-certificate self-signed chain, which is not sent.
+     */
+    fun forAlias(alias: String, attestationChallenge: ByteArray? = null): JcaDeviceSigner {
         val store = keyStore()
         if (!store.containsAlias(alias)) {
-            generate(alias)
+            generate(alias, attestationChallenge)
         }
         val entry = store.getEntry(alias, null) as KeyStore.PrivateKeyEntry
-        return JcaDeviceSigner(entry.privateKey as PrivateKey, entry.certificate.publicKey)
+        val chain = store.getCertificateChain(alias)?.map { it.encoded }.orEmpty()
+        return JcaDeviceSigner(
+            entry.privateKey as PrivateKey,
+            entry.certificate.publicKey,
+            if (chain.size > 1) chain else emptyList(),
+        )
     }
 
     /** Where the key for `alias` lives (for the app's records or a risk decision). */
@@ -58,24 +70,25 @@ object AndroidKeystoreSigner {
 
     private fun keyStore(): KeyStore = KeyStore.getInstance("AndroidKeyStore").apply { load(null) }
 
-    private fun spec(alias: String): KeyGenParameterSpec.Builder =
+    private fun spec(alias: String, challenge: ByteArray?): KeyGenParameterSpec.Builder =
         KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_SIGN)
             .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
             .setDigests(KeyProperties.DIGEST_SHA256)
+            .apply { if (challenge != null) setAttestationChallenge(challenge) }
 
     /** StrongBox first where the API has it; the TEE where the device has no StrongBox. */
-    private fun generate(alias: String) {
+    private fun generate(alias: String, challenge: ByteArray?) {
         val generator = KeyPairGenerator.getInstance(KeyProperties.KEY_ALGORITHM_EC, "AndroidKeyStore")
         if (Build.VERSION.SDK_INT >= 28) {
             try {
-                generator.initialize(spec(alias).setIsStrongBoxBacked(true).build())
+                generator.initialize(spec(alias, challenge).setIsStrongBoxBacked(true).build())
                 generator.generateKeyPair()
                 return
             } catch (_: StrongBoxUnavailableException) {
                 // No StrongBox on this device: fall through to the TEE.
             }
         }
-        generator.initialize(spec(alias).build())
+        generator.initialize(spec(alias, challenge).build())
         generator.generateKeyPair()
     }
 }

@@ -21,10 +21,18 @@ fun PublicKey.toPem(): String {
  * A device signer over java.security: `SHA256withECDSA` with a P-256 key, DER
  * signatures (converted to COSE's raw form by the SDK). On Android the same
  * code works with a key from the `AndroidKeyStore` provider, which never leaves
- * the secure hardware (see AndroidKeystoreSigner).
+ * the secure hardware (see AndroidKeystoreSigner). `attestationChain` is the
+ * key's certificate chain, DER, leaf first (`KeyStore.getCertificateChain`),
+ * signed into each package for the operator to check; empty for none.
  */
-open class JcaDeviceSigner(private val privateKey: PrivateKey, private val publicKey: PublicKey) : DeviceSigner {
+open class JcaDeviceSigner(
+    private val privateKey: PrivateKey,
+    private val publicKey: PublicKey,
+    private val attestationChain: List<ByteArray> = emptyList(),
+) : DeviceSigner {
     override fun publicKeyPem(): String = publicKey.toPem()
+
+    override fun attestationChain(): List<ByteArray> = attestationChain.map { it.copyOf() }
 
     override fun sign(message: ByteArray): ByteArray =
         Signature.getInstance("SHA256withECDSA").run {

@@ -5,7 +5,13 @@ package dev.trustshot
 
 import java.awt.image.BufferedImage
 import java.io.File
+import java.security.KeyFactory
 import java.security.SecureRandom
+import java.security.cert.CertificateFactory
+import java.security.cert.X509Certificate
+import java.security.spec.PKCS8EncodedKeySpec
+import java.security.spec.X509EncodedKeySpec
+import java.util.Base64
 import java.util.concurrent.Callable
 import java.util.concurrent.Executors
 import javax.imageio.ImageIO
@@ -150,6 +156,39 @@ class TrustshotTest {
         assertNotNull(ImageIO.read(opened.photo!!.inputStream()), "the opened photo is a JPEG")
         val info = inspectPackage(sealed.`package`, listOf(operator.publicKeyPem))
         assertEquals(operator.keyId, info.recipients.single().keyId)
+    }
+
+    /**
+     * A signer that hands over its key's attestation chain (the committed test
+     * chain: a StrongBox Key Attestation leaf for device.key, an intermediate,
+     * a root): the chain crosses the callback, is signed into the package and
+     * comes back from openPackage byte for byte; java.security checks the links.
+     */
+    @Test
+    fun anAttestationChainFromAKotlinSignerTravelsInThePackage() {
+        val dir = File("crates/trustshot-evidence/tests/vectors/attestation")
+        fun der(name: String, label: String): ByteArray = Base64.getMimeDecoder().decode(
+            File(dir, name).readText().substringAfter("-----BEGIN $label-----").substringBefore("-----END $label-----"),
+        )
+        val keyFactory = KeyFactory.getInstance("EC")
+        val privateKey = keyFactory.generatePrivate(PKCS8EncodedKeySpec(der("device.key", "PRIVATE KEY")))
+        val publicKey = keyFactory.generatePublic(X509EncodedKeySpec(der("device.pub", "PUBLIC KEY")))
+        val certs = File(dir, "chain.pem").inputStream().use {
+            CertificateFactory.getInstance("X.509").generateCertificates(it).map { c -> c as X509Certificate }
+        }
+        assertEquals(3, certs.size)
+        assertEquals(publicKey, certs[0].publicKey, "the leaf certifies the device key")
+        certs.zipWithNext().forEach { (cert, issuer) -> cert.verify(issuer.publicKey) }
+        assertNotNull(certs[0].getExtensionValue("1.3.6.1.4.1.11129.2.1.17"), "Key Attestation extension")
+
+        val operator = generateKeyPair()
+        val device = JcaDeviceSigner(privateKey, publicKey, certs.map { it.encoded })
+        val sealed = sealReceipt(deliveryRequest("D-103"), DeliveryPolicy(), listOf(operator.publicKeyPem), device)
+        val opened = openPackage(sealed.`package`, operator.privateKeyPem, device.publicKeyPem())
+        assertEquals(certs.map { it.encoded.toList() }, opened.attestationChain.map { it.toList() })
+        val plain = JcaDeviceSigner.generate()
+        val withoutChain = sealReceipt(deliveryRequest("D-104"), DeliveryPolicy(), listOf(operator.publicKeyPem), plain)
+        assertTrue(openPackage(withoutChain.`package`, operator.privateKeyPem, plain.publicKeyPem()).attestationChain.isEmpty())
     }
 
     @Test

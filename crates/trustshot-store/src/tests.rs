@@ -3,10 +3,17 @@
 //! delete-then-stale-write, a copied-back older file), each of which lost or
 //! resurrected templates before the store locked and re-read its file.
 
-use super::*;
+use crate::format::{encode, Contents, MAGIC, MAGIC_V1};
+use crate::{StoreError, Template, TemplateStore, MAX_PERSON_ID};
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use std::path::PathBuf;
+use zeroize::Zeroizing;
 
-fn emb(seed: f32) -> Embedding {
-    Embedding::from_values((0..128).map(|i| (i as f32 * seed).sin()).collect()).unwrap()
+/// A unit vector of 128 values (the length of SFace's embeddings).
+fn emb(seed: f32) -> Vec<f32> {
+    let values: Vec<f32> = (0..128).map(|i| (i as f32 * seed).sin()).collect();
+    let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
+    values.into_iter().map(|v| v / norm).collect()
 }
 
 fn temp_path(name: &str) -> PathBuf {
@@ -162,7 +169,13 @@ fn an_older_copy_put_back_is_refused() {
 fn a_store_written_before_the_generation_counter_is_read_and_upgraded() {
     let path = temp_path("v1");
     // A v1 file: magic TSENROL1, plaintext `count:u32 template*` (no generation).
-    let t = Template { id: "00".into(), person: "old".into(), created_unix: 1, model: "m".into(), embedding: emb(0.3) };
+    let t = Template {
+        id: "00".into(),
+        person: "old".into(),
+        created_unix: 1,
+        model: "m".into(),
+        embedding: Zeroizing::new(emb(0.3)),
+    };
     let mut plain = encode(&Contents { generation: 0, templates: vec![t.clone()] })[8..].to_vec();
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &KEY).unwrap());
     let nonce = [9u8; NONCE_LEN];
@@ -216,7 +229,7 @@ fn two_processes_enrolling_at_once_lose_no_enrollment() {
         .iter()
         .map(|tag| {
             std::process::Command::new(&exe)
-                .args(["--exact", "enroll::tests::child_process_enroller", "--test-threads=1", "--quiet"])
+                .args(["--exact", "tests::child_process_enroller", "--test-threads=1", "--quiet"])
                 .env("TRUSTSHOT_STORE_CHILD", &path)
                 .env("TRUSTSHOT_STORE_TAG", tag)
                 .stdout(std::process::Stdio::null())
@@ -231,4 +244,110 @@ fn two_processes_enrolling_at_once_lose_no_enrollment() {
     let all = people(&store);
     assert_eq!(all.len(), 80, "both processes' enrollments must be there");
     assert_eq!(store.generation(), 80);
+}
+
+#[test]
+fn the_writer_refuses_what_the_reader_would_refuse_and_writes_nothing() {
+    let path = temp_path("writer-rules");
+    let store = TemplateStore::open(&path, &KEY).unwrap();
+    store.enroll("p", "m", vec![emb(0.1)]).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let not_unit: Vec<f32> = emb(0.2).iter().map(|v| v * 2.0).collect();
+    let cases: [(&str, &str, Vec<Vec<f32>>); 5] = [
+        ("p", "m", vec![emb(0.3), not_unit]),
+        ("p", "m", vec![vec![]]),
+        ("p", "m", vec![vec![f32::NAN; 4]]),
+        // Before the rules, a name over 65,535 bytes had its length cut to 16
+        // bits on writing: the file could no longer be read, every template lost.
+        ("p", &"m".repeat(70_000), vec![emb(0.4)]),
+        ("p", "", vec![emb(0.4)]),
+    ];
+    for (person, model, embeddings) in cases {
+        let err = store.enroll(person, model, embeddings).unwrap_err();
+        assert!(matches!(err, StoreError::NotATemplate | StoreError::ModelName), "{err:?}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "nothing may be written");
+    }
+    assert_eq!(store.list().unwrap().len(), 1);
+}
+
+#[test]
+fn a_sealed_plaintext_that_breaks_the_rules_is_malformed() {
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &KEY).unwrap());
+    let seal = |plain: &[u8]| {
+        let mut sealed = plain.to_vec();
+        key.seal_in_place_append_tag(Nonce::assume_unique_for_key([5; NONCE_LEN]), Aad::from(MAGIC), &mut sealed)
+            .unwrap();
+        [MAGIC.as_slice(), &[5; NONCE_LEN], &sealed].concat()
+    };
+    let template = |embedding: Vec<f32>| Template {
+        id: "0123456789abcdef".into(),
+        person: "p".into(),
+        created_unix: 1,
+        model: "m".into(),
+        embedding: Zeroizing::new(embedding),
+    };
+    let good = Contents { generation: 3, templates: vec![template(emb(0.5))] };
+    assert_eq!(crate::format::unseal(&key, &seal(&encode(&good))).unwrap(), good);
+    let twice: Vec<f32> = emb(0.5).iter().map(|v| v * 2.0).collect();
+    let bad = encode(&Contents { generation: 3, templates: vec![template(twice)] });
+    assert!(matches!(crate::format::unseal(&key, &seal(&bad)), Err(StoreError::Malformed(_))));
+    let mut trailing = encode(&good);
+    trailing.push(0);
+    assert!(matches!(crate::format::unseal(&key, &seal(&trailing)), Err(StoreError::Malformed("trailing bytes"))));
+    let mut huge_count = encode(&good);
+    huge_count[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(matches!(crate::format::unseal(&key, &seal(&huge_count)), Err(StoreError::Malformed(_))));
+}
+
+/// A unit vector computed exactly (signs of a fixed magnitude), so that the
+/// committed seeds are the same bytes on every machine.
+fn exact_unit(dim: usize, pattern: usize) -> Vec<f32> {
+    let a = (dim as f32).sqrt().recip();
+    (0..dim).map(|i| if (i * pattern).is_multiple_of(3) { -a } else { a }).collect()
+}
+
+/// The fuzz target's seeds (fuzz/seeds/store): plaintexts of store files, in
+/// the current and the v1 format. Rewritten with TRUSTSHOT_WRITE_VECTORS=1;
+/// otherwise the committed files must be what this test makes.
+#[test]
+fn committed_fuzz_seeds_are_store_plaintexts() {
+    let template = |n: usize, person: &str, dim: usize| Template {
+        id: format!("{n:016x}"),
+        person: person.into(),
+        created_unix: 1_780_000_000 + n as u64,
+        model: "sface-2021dec-rgb".into(),
+        embedding: Zeroizing::new(exact_unit(dim, n + 1)),
+    };
+    let seeds = [
+        ("empty.bin", Contents::default(), true),
+        ("one_template.bin", Contents { generation: 1, templates: vec![template(1, "driver-1", 128)] }, true),
+        (
+            "three_templates_two_people.bin",
+            Contents {
+                generation: 7,
+                templates: vec![
+                    template(1, "driver-1", 128),
+                    template(2, "driver-1", 128),
+                    template(3, "seller-9", 128),
+                ],
+            },
+            true,
+        ),
+        ("short_vector.bin", Contents { generation: 2, templates: vec![template(4, "p", 3)] }, true),
+        ("v1_one_template.bin", Contents { generation: 0, templates: vec![template(5, "old", 128)] }, false),
+    ];
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/store");
+    let write = std::env::var_os("TRUSTSHOT_WRITE_VECTORS").is_some();
+    for (name, contents, current) in seeds {
+        let mut plain = encode(&contents);
+        if !current {
+            plain.drain(..8);
+        }
+        assert_eq!(crate::format::decode(&plain, current).unwrap(), contents, "{name}");
+        if write {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(name), &plain).unwrap();
+        }
+        assert!(std::fs::read(dir.join(name)).unwrap() == plain, "{name}: the committed fuzz seed differs");
+    }
 }
