@@ -11,7 +11,10 @@ examples/samples.toml):
    manifest, implemented below), check the result's sha256; derive the
    variants the manifest lists under [derived] from it (each checked against
    the original in onnxruntime, and by sha256);
-4. run `trustshot-convert` (ONNX -> NNEF, input shapes fixed), make each
+4. run `trustshot-convert` (ONNX -> NNEF, input shapes fixed; its plan checked
+   against each manifest's [convert.nnef_inputs]), or the same conversion with
+   tract's Python wheel (`--converter tract-wheel`: the demo's set-up, which
+   then need not build the ONNX importer in Rust), make each
    archive compact as its manifest's [compact] says (large tensors stored as
    block int8 where they are exactly the source's dequantized int8 weights,
    else f16; expanded at load by crates/trustshot-face/src/compact.rs), check
@@ -21,6 +24,7 @@ Every step is skipped when its output already has the pinned digest, so the
 script is idempotent. A digest that does not match stops everything.
 
     python3 models/build.py --converter target/release/trustshot-convert
+    python3 models/build.py --converter tract-wheel
     python3 models/build.py --pin ...   # print digests of what was produced
                                         # (for updating manifests, never in CI)
 """
@@ -692,14 +696,80 @@ def bundle_archives(names: list, bundle: str) -> str:
     return f"{len(graphs)} graphs, {len(tensors)} tensor files"
 
 
-def convert_nnef(manifests: list, converter: Path, pins: Pins):
-    """Converts every model whose ONNX was built (the converter skips the
-    rest), then makes each archive compact as its manifest says."""
+def nnef_plan(manifests: list) -> dict:
+    """archive -> (onnx, input shape) for every model built here ([convert.nnef_inputs])."""
+    plan = {}
+    for m in manifests:
+        for name, entry in m["convert"].get("nnef_inputs", {}).items():
+            if (DIST / entry["onnx"]).exists():
+                plan[name] = (entry["onnx"], entry["input"])
+    return plan
+
+
+def run_rust_converter(converter: Path, plan: dict):
+    """trustshot-convert writes every archive of the SDK's model specs; its plan
+    (one "converted ONNX -> NNEF [shape]" line each) must be the manifests'."""
+    out = subprocess.run([str(converter), str(DIST)], check=True, capture_output=True, text=True).stdout
+    done = {}
+    for line in out.splitlines():
+        if line.startswith("converted "):
+            onnx, rest = line[len("converted ") :].split(" -> ")
+            name, shape = rest.split(" ", 1)
+            done[name] = (onnx, [int(d) for d in shape.strip("[]").split(",")])
+    if done != plan:
+        sys.exit(f"build.py: trustshot-convert's plan differs from [convert.nnef_inputs]\n  converter {done}\n  manifests {plan}")
+
+
+# tract's deterministic tar writer (what trustshot-convert uses) stores this
+# mtime (1980-01-01) in every header; the Python wheel's writer stores the time
+# of writing, and is otherwise the same (same tract version, same bytes).
+TRACT_TAR_MTIME = b"%011o\0" % 315532800
+
+
+def deterministic_tar(data: bytes) -> bytes:
+    """`data` with every tar header's mtime set as tract's deterministic writer
+    sets it, and the header checksum recomputed (same format: 7 octal digits, NUL)."""
+    out, at = bytearray(data), 0
+    while at + 512 <= len(out) and any(out[at : at + 512]):
+        out[at + 136 : at + 148] = TRACT_TAR_MTIME
+        out[at + 148 : at + 156] = b" " * 8
+        out[at + 148 : at + 156] = b"%07o\0" % sum(out[at : at + 512])
+        size = int(out[at + 124 : at + 136].split(b"\0")[0] or b"0", 8)
+        at += 512 + (size + 511) // 512 * 512
+    return bytes(out)
+
+
+def run_tract_wheel(plan: dict):
+    """The same conversion as trustshot-convert, with tract's Python wheel (the
+    same tract version, pinned in scripts/requirements.txt): no Rust build of the
+    ONNX importer, so the demo's set-up is minutes shorter. The archives' pinned
+    digests prove the output is byte for byte the Rust converter's."""
+    import tract
+
+    for name, (onnx, shape) in plan.items():
+        model = tract.onnx().load(str(DIST / onnx))
+        for i in range(model.output_count()):
+            model.set_output_fact(i, None)  # as with_ignore_output_shapes(true)
+        model.set_input_fact(0, ",".join(map(str, shape)) + ",f32")
+        tmp = DIST / f"{name}.tmp"
+        tract.nnef().with_onnx().write_model_to_tar(model.into_model(), str(tmp))
+        (DIST / name).write_bytes(deterministic_tar(tmp.read_bytes()))
+        tmp.unlink()
+
+
+def convert_nnef(manifests: list, converter, pins: Pins):
+    """Converts every model whose ONNX was built (with `trustshot-convert`, or
+    with tract's Python wheel when `converter` is "tract-wheel"), then makes
+    each archive compact as its manifest says."""
     expected = {name: digest for m in manifests for name, digest in m.get("nnef", {}).items()}
     if not pins.pin and all(file_sha256(DIST / n) == d for n, d in expected.items()):
         print("  NNEF: up to date")
         return
-    subprocess.run([str(converter), str(DIST)], check=True, stdout=subprocess.DEVNULL)
+    plan = nnef_plan(manifests)
+    if converter == "tract-wheel":
+        run_tract_wheel(plan)
+    else:
+        run_rust_converter(Path(converter), plan)
     for m in manifests:
         spec = m.get("compact")
         if not spec:
@@ -716,15 +786,22 @@ def convert_nnef(manifests: list, converter: Path, pins: Pins):
             print(f"  {bundle}: {(DIST / bundle).stat().st_size} bytes ({how})")
     for name, digest in expected.items():
         pins.check(name, file_sha256(DIST / name), digest)
-    print(f"  NNEF: {len(expected)} archives converted")
+    print(f"  NNEF: {len(expected)} archives converted ({'tract wheel' if converter == 'tract-wheel' else 'trustshot-convert'})")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--converter", type=Path, help="trustshot-convert binary (skip NNEF when absent)")
+    parser.add_argument(
+        "--converter",
+        help="trustshot-convert binary, or tract-wheel for tract's Python wheel (skip NNEF when absent)",
+    )
     parser.add_argument("--pin", action="store_true", help="print digests instead of checking them")
     parser.add_argument("--manifests", nargs="*", type=Path, help="model manifests (default: models/*.toml)")
+    parser.add_argument("--dist", type=Path, help="model directory to fill (default: models/dist)")
     args = parser.parse_args()
+    if args.dist:
+        global DIST
+        DIST = args.dist.resolve()
     pins = Pins(args.pin)
     paths = args.manifests or sorted((ROOT / "models").glob("*.toml"))
     manifests = [tomllib.loads(p.read_text()) for p in paths]
