@@ -247,10 +247,14 @@ fn committed_attestation_vectors_verify_as_described() {
     let key = p256::SecretKey::from_pkcs8_pem(&String::from_utf8(read("device.key")).unwrap()).unwrap();
     let signer = ChainSigner { key, chain };
     let manifest = Manifest::new(Kind::IdentityCheck, "attested-1", CAPTURED_AT).to_cbor().unwrap();
-    let seed = bundle(&cose::sign1(&manifest, &signer).unwrap(), &[], 1);
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/bundle/x5chain_receipt.bin");
-    if std::env::var_os("TRUSTSHOT_WRITE_VECTORS").is_some() {
-        std::fs::write(&path, &seed).unwrap();
+    // The leaf alone seeds the target's certificate path (the raw input checked as a chain).
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/bundle");
+    let leaf = signer.chain[0].clone();
+    let receipt = bundle(&cose::sign1(&manifest, &signer).unwrap(), &[], 1);
+    for (name, seed) in [("x5chain_receipt.bin", receipt), ("attestation_leaf.der", leaf)] {
+        if std::env::var_os("TRUSTSHOT_WRITE_VECTORS").is_some() {
+            std::fs::write(seeds.join(name), &seed).unwrap();
+        }
+        assert!(std::fs::read(seeds.join(name)).unwrap() == seed, "{name}: the committed fuzz seed differs");
     }
-    assert!(std::fs::read(&path).unwrap() == seed, "the committed fuzz seed differs");
 }

@@ -4,14 +4,19 @@
 //! is sealed as the payload of a well-formed age file for the known-answer
 //! operator key (one fixed header, built once), then opened: every input
 //! reaches those parsers. Seeds: the bundles of the crafted manifests
-//! (fuzz/seeds/bundle, written by tests/manifest_rules.rs). The raw input also
-//! goes to the key parsers (PEM, SPKI, PKCS#8) and the DER signature decoder.
+//! (fuzz/seeds/bundle, written by tests/manifest_rules.rs and, with an
+//! attestation chain, tests/attestation.rs). The raw input also goes to the key
+//! parsers (PEM, SPKI, PKCS#8), the DER signature decoder and, as a
+//! certificate, to the attestation check (X.509 and the Key Attestation
+//! extension: what a device sends the backend); an opened package's chain goes
+//! there too.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use trustshot_evidence::age::{self, Header, StreamWriter};
 use trustshot_evidence::hpke::EphemeralEcdh;
+use trustshot_evidence::attestation::{self, Roots};
 use trustshot_evidence::{cose, open, Identity, PublicKey, SoftwareSigner};
 
 struct Fixture {
@@ -48,7 +53,10 @@ fuzz_target!(|data: &[u8]| {
     let mut stream = StreamWriter::new(&f.file_key, &[0x43; 16], &mut package).unwrap();
     stream.write_all(data).unwrap();
     stream.finish().unwrap();
-    let _ = open(&mut &package[..], &f.operator, &f.device, &mut std::io::sink());
+    if let Ok(opened) = open(&mut &package[..], &f.operator, &f.device, &mut std::io::sink()) {
+        let _ = attestation::verify(&opened.attestation_chain, &f.device, &Roots::none(), 0);
+    }
+    let _ = attestation::verify(&[data.to_vec()], &f.device, &Roots::none(), 0);
 
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = PublicKey::from_pem(text);
