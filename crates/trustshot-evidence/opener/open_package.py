@@ -29,9 +29,9 @@ import sys
 import tempfile
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
@@ -529,6 +529,20 @@ def key_description(leaf):
         return None, None
 
 
+SIGNATURE_ALGORITHMS = {
+    # (issuer key kind, signature algorithm OID) the specification lists (section 5.1)
+    ("ec:secp256r1", "1.2.840.10045.4.3.2"), ("ec:secp256r1", "1.2.840.10045.4.3.3"),
+    ("ec:secp384r1", "1.2.840.10045.4.3.2"), ("ec:secp384r1", "1.2.840.10045.4.3.3"),
+    ("rsa", "1.2.840.113549.1.1.11"), ("rsa", "1.2.840.113549.1.1.12"), ("rsa", "1.2.840.113549.1.1.13"),
+}
+
+
+def supported(cert, issuer):
+    key = issuer.public_key()
+    kind = f"ec:{key.curve.name}" if isinstance(key, ec.EllipticCurvePublicKey) else "rsa" if isinstance(key, rsa.RSAPublicKey) else "other"
+    return (kind, cert.signature_algorithm_oid.dotted_string) in SIGNATURE_ALGORITHMS
+
+
 def issued_by(cert, issuer):
     try:
         cert.verify_directly_issued_by(issuer)
@@ -556,16 +570,24 @@ def check_attestation(chain, signer65, roots, captured_at):
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         ) != signer65:
             return "key_mismatch"
-        if not all(issued_by(c, i) for c, i in zip(certs, certs[1:])):
-            return "broken_chain"
-        if not any(root == certs[-1] or issued_by(certs[-1], root) for root in roots):
+        for cert, issuer in zip(certs, certs[1:]):
+            if cert.issuer != issuer.subject:
+                return "broken_chain"
+            if not supported(cert, issuer):
+                return "unreadable"
+            if not issued_by(cert, issuer):
+                return "broken_chain"
+        if not any(root == certs[-1] or (supported(certs[-1], root) and issued_by(certs[-1], root)) for root in roots):
             return "untrusted_root"
         at = datetime.datetime.fromtimestamp(captured_at, datetime.timezone.utc)
         if not all(c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in certs):
             return "not_valid_at_capture"
         return "verified"
 
-    report["status"] = status()
+    try:
+        report["status"] = status()
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # a key or algorithm cryptography cannot read
+        report["status"] = "unreadable"
     return report
 
 
