@@ -16,10 +16,12 @@ Prints "python opener: N passed, M failed" and exits non-zero on any failure.
 """
 
 import argparse
+import base64
 import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -174,6 +176,19 @@ def attestation(cli, work):
     swapped = [chain[0], chain[2], chain[1]]
     check("python: links out of order", op.check_attestation(swapped, dev, roots, manifest["captured_at"])["status"] == "broken_chain")
     check("python: long before the leaf", op.check_attestation(chain, dev, roots, 0)["status"] == "not_valid_at_capture")
+
+    # One committed case per status (written by tests/attestation.rs, captured at 1790000000):
+    # this opener must give each report the Rust opener gives.
+    cases = os.path.join(vectors, "cases")
+    for name in sorted(os.listdir(cases)):
+        case = os.path.join(cases, name)
+        text = open(os.path.join(case, "chain.pem")).read()
+        blocks = re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.S)
+        chain = [base64.b64decode("".join(b.split())) for b in blocks]
+        roots = op.x509.load_pem_x509_certificates(open(os.path.join(case, "roots.pem"), "rb").read())
+        report = op.check_attestation(chain, dev, roots, 1790000000)
+        expected = json.load(open(os.path.join(case, "expect.json")))
+        check(f"attestation case {name}: {expected['status']}", report == expected, f"{report} != {expected}")
 
 
 def main():

@@ -258,3 +258,80 @@ fn committed_attestation_vectors_verify_as_described() {
         assert!(std::fs::read(seeds.join(name)).unwrap() == seed, "{name}: the committed fuzz seed differs");
     }
 }
+
+/// One committed case per status (tests/vectors/attestation/cases/<name>: the
+/// chain, the operator's roots, the expected report), for the device key of
+/// `device.pub`, captured at CAPTURED_AT: the Rust opener here and the
+/// independent Python opener (opener/test_opener.py) must both give each
+/// report exactly. Rewritten with TRUSTSHOT_WRITE_VECTORS=1.
+#[test]
+fn committed_cases_give_their_reports() {
+    let dir = vectors().join("cases");
+    if std::env::var_os("TRUSTSHOT_WRITE_VECTORS").is_some() {
+        write_cases(&dir);
+    }
+    let device = PublicKey::from_pem(&std::fs::read_to_string(vectors().join("device.pub")).unwrap()).unwrap();
+    let mut names: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    names.sort();
+    let mut statuses = Vec::new();
+    for case in names {
+        let text = std::fs::read_to_string(case.join("chain.pem")).unwrap();
+        let chain = if text.is_empty() {
+            Vec::new()
+        } else {
+            trustshot_evidence::keys::pem_decode_all(&text, "CERTIFICATE").unwrap()
+        };
+        let roots = Roots::parse(&std::fs::read(case.join("roots.pem")).unwrap()).unwrap();
+        let report = verify(&chain, &device, &roots, CAPTURED_AT);
+        let expected = std::fs::read_to_string(case.join("expect.json")).unwrap();
+        assert_eq!(report.json(), expected.trim_end(), "{}", case.display());
+        statuses.push(report.status.as_str());
+    }
+    statuses.sort();
+    statuses.dedup();
+    assert_eq!(statuses.len(), 7, "one case per status at least: {statuses:?}");
+}
+
+fn write_cases(dir: &std::path::Path) {
+    let w = world();
+    let device_pem = private_pem(&w.device);
+    let strongbox = Leaf { key_pem: &device_pem, level: 2, not_after_year: 2048 };
+    let good = leaf(strongbox, &w.intermediate, &w.intermediate_key);
+    let tee = leaf(Leaf { key_pem: &device_pem, level: 1, not_after_year: 2048 }, &w.intermediate, &w.intermediate_key);
+    let other_pem = private_pem(&repeated(0x62));
+    let other_key =
+        leaf(Leaf { key_pem: &other_pem, level: 2, not_after_year: 2048 }, &w.intermediate, &w.intermediate_key);
+    let expired =
+        leaf(Leaf { key_pem: &device_pem, level: 2, not_after_year: 2020 }, &w.intermediate, &w.intermediate_key);
+    let (other_root, _) = ca("Test Attestation Root", None);
+    let (impostor_root, impostor_root_key) = ca("Test Attestation Root", None);
+    let (impostor, impostor_key) = ca("Test Attestation Intermediate", Some((&impostor_root, &impostor_root_key)));
+    let forged = leaf(Leaf { key_pem: &device_pem, level: 2, not_after_year: 2048 }, &impostor, &impostor_key);
+    let garbage = trustshot_evidence::keys::pem_encode("CERTIFICATE", b"not a certificate");
+    let (inter, root) = (w.intermediate.pem(), w.root.pem());
+    let cases: [(&str, String, String); 8] = [
+        ("verified_strongbox", [good.pem(), inter.clone(), root.clone()].concat(), root.clone()),
+        ("verified_tee_without_root", [tee.pem(), inter.clone()].concat(), root.clone()),
+        ("untrusted_root", [good.pem(), inter.clone(), root.clone()].concat(), other_root.pem()),
+        ("key_mismatch", [other_key.pem(), inter.clone(), root.clone()].concat(), root.clone()),
+        ("broken_chain_spliced", [forged.pem(), impostor.pem(), root.clone()].concat(), root.clone()),
+        ("not_valid_at_capture", [expired.pem(), inter.clone()].concat(), root.clone()),
+        ("unreadable", garbage, root.clone()),
+        ("absent", String::new(), root.clone()),
+    ];
+    let device = public_of(&w.device);
+    for (name, chain, roots) in cases {
+        let case = dir.join(name);
+        std::fs::create_dir_all(&case).unwrap();
+        std::fs::write(case.join("chain.pem"), &chain).unwrap();
+        std::fs::write(case.join("roots.pem"), &roots).unwrap();
+        let ders = if chain.is_empty() {
+            Vec::new()
+        } else {
+            trustshot_evidence::keys::pem_decode_all(&chain, "CERTIFICATE").unwrap()
+        };
+        let report = verify(&ders, &device, &Roots::parse(roots.as_bytes()).unwrap(), CAPTURED_AT);
+        std::fs::write(case.join("expect.json"), report.json() + "\n").unwrap();
+    }
+}
