@@ -543,6 +543,18 @@ def supported(cert, issuer):
     return (kind, cert.signature_algorithm_oid.dotted_string) in SIGNATURE_ALGORITHMS
 
 
+def may_issue(cert):
+    """basicConstraints with cA true, and keyUsage, when present, with keyCertSign."""
+    try:
+        ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+    try:
+        return ca and cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
+    except x509.ExtensionNotFound:
+        return ca
+
+
 def issued_by(cert, issuer):
     try:
         cert.verify_directly_issued_by(issuer)
@@ -571,7 +583,7 @@ def check_attestation(chain, signer65, roots, captured_at):
         ) != signer65:
             return "key_mismatch"
         for cert, issuer in zip(certs, certs[1:]):
-            if cert.issuer != issuer.subject:
+            if not may_issue(issuer) or cert.issuer != issuer.subject:
                 return "broken_chain"
             if not supported(cert, issuer):
                 return "unreadable"

@@ -12,7 +12,8 @@
 //!
 //! [`verify`] checks, in this order: every certificate parses (DER, X.509 v3);
 //! the leaf certifies the device key that signed the package; each certificate
-//! names the next as issuer and verifies with its key (ECDSA P-256/P-384 with
+//! names the next as issuer, the next may issue certificates (basicConstraints
+//! cA, keyCertSign if keyUsage is present), and it verifies with that key (ECDSA P-256/P-384 with
 //! SHA-256/384, RSA PKCS#1 v1.5 with SHA-256/384/512, all by ring); the last
 //! certificate is one of the operator's roots or is signed by one; every
 //! certificate is valid at the package's capture time. The security level and
@@ -28,7 +29,9 @@
 use crate::keys::PublicKey;
 use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use x509_cert::der::asn1::ObjectIdentifier;
+use x509_cert::der::oid::AssociatedOid;
 use x509_cert::der::{AnyRef, Decode, Encode, Reader, SliceReader, Tag, Tagged};
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 use x509_cert::Certificate;
 
 /// Android Key Attestation extension.
@@ -73,8 +76,8 @@ pub enum AttestationStatus {
     Unreadable,
     /// The leaf certifies another key than the one that signed the package.
     KeyMismatch,
-    /// A certificate does not name the next as its issuer, or its signature
-    /// does not verify with the next one's key.
+    /// A certificate does not name the next as its issuer, the next is not a
+    /// CA, or the signature does not verify with the next one's key.
     BrokenChain,
     /// The chain holds together but ends at none of the operator's roots.
     UntrustedRoot,
@@ -179,6 +182,12 @@ fn judge(certs: &[Certificate], device: &PublicKey, roots: &Roots, captured_at: 
         return AttestationStatus::KeyMismatch;
     }
     for pair in certs.windows(2) {
+        // An issuer must be a CA: otherwise the holder of a genuine attested
+        // key could sign a "leaf" for any key (a software one) under its own
+        // genuine certificate, claiming any security level.
+        if !may_issue(&pair[1]) {
+            return AttestationStatus::BrokenChain;
+        }
         match signed_by(&pair[0], &pair[1]) {
             Ok(true) => {}
             Ok(false) => return AttestationStatus::BrokenChain,
@@ -194,6 +203,19 @@ fn judge(certs: &[Certificate], device: &PublicKey, roots: &Roots, captured_at: 
         return AttestationStatus::NotValidAtCapture;
     }
     AttestationStatus::Verified
+}
+
+/// Whether `cert` may issue certificates: basicConstraints with cA true, and
+/// keyUsage, when present, with keyCertSign.
+fn may_issue(cert: &Certificate) -> bool {
+    let extensions = cert.tbs_certificate.extensions.as_deref().unwrap_or_default();
+    let find = |oid| extensions.iter().find(|e| e.extn_id == oid).map(|e| e.extn_value.as_bytes());
+    let ca = find(BasicConstraints::OID).and_then(|v| BasicConstraints::from_der(v).ok()).is_some_and(|b| b.ca);
+    let signs_certificates = match find(KeyUsage::OID) {
+        Some(v) => KeyUsage::from_der(v).is_ok_and(|k| k.key_cert_sign()),
+        None => true,
+    };
+    ca && signs_certificates
 }
 
 /// Whether `cert` names `issuer` as its issuer and its signature verifies with

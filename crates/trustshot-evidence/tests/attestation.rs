@@ -179,6 +179,15 @@ fn every_way_a_chain_can_fail_is_reported() {
     let mixed = vec![forged_leaf.der().to_vec(), w.intermediate.der().to_vec(), w.root.der().to_vec()];
     assert_eq!(status(&mixed, &trusted), AttestationStatus::BrokenChain);
 
+    // The holder of a genuine attested key (another device's: `other_leaf`) signs a "leaf"
+    // for this device's software key under its own genuine leaf. That leaf is no CA:
+    // the chain is broken, whatever the fake leaf claims.
+    let other_keypair = KeyPair::from_pem(&other_pem).unwrap();
+    let fake = leaf(Leaf { key_pem: &device_pem, level: 2, not_after_year: 2048 }, &other_leaf, &other_keypair);
+    let escalated =
+        vec![fake.der().to_vec(), other_leaf.der().to_vec(), w.intermediate.der().to_vec(), w.root.der().to_vec()];
+    assert_eq!(status(&escalated, &trusted), AttestationStatus::BrokenChain);
+
     // A leaf that had expired when the photo was taken.
     let expired =
         leaf(Leaf { key_pem: &device_pem, level: 2, not_after_year: 2020 }, &w.intermediate, &w.intermediate_key);
@@ -308,14 +317,21 @@ fn write_cases(dir: &std::path::Path) {
     let (impostor_root, impostor_root_key) = ca("Test Attestation Root", None);
     let (impostor, impostor_key) = ca("Test Attestation Intermediate", Some((&impostor_root, &impostor_root_key)));
     let forged = leaf(Leaf { key_pem: &device_pem, level: 2, not_after_year: 2048 }, &impostor, &impostor_key);
+    let other_keypair = KeyPair::from_pem(&other_pem).unwrap();
+    let fake = leaf(Leaf { key_pem: &device_pem, level: 2, not_after_year: 2048 }, &other_key, &other_keypair);
     let garbage = trustshot_evidence::keys::pem_encode("CERTIFICATE", b"not a certificate");
     let (inter, root) = (w.intermediate.pem(), w.root.pem());
-    let cases: [(&str, String, String); 8] = [
+    let cases: [(&str, String, String); 9] = [
         ("verified_strongbox", [good.pem(), inter.clone(), root.clone()].concat(), root.clone()),
         ("verified_tee_without_root", [tee.pem(), inter.clone()].concat(), root.clone()),
         ("untrusted_root", [good.pem(), inter.clone(), root.clone()].concat(), other_root.pem()),
         ("key_mismatch", [other_key.pem(), inter.clone(), root.clone()].concat(), root.clone()),
         ("broken_chain_spliced", [forged.pem(), impostor.pem(), root.clone()].concat(), root.clone()),
+        (
+            "broken_chain_leaf_as_issuer",
+            [fake.pem(), other_key.pem(), inter.clone(), root.clone()].concat(),
+            root.clone(),
+        ),
         ("not_valid_at_capture", [expired.pem(), inter.clone()].concat(), root.clone()),
         ("unreadable", garbage, root.clone()),
         ("absent", String::new(), root.clone()),
