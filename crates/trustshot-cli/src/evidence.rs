@@ -291,13 +291,7 @@ fn signer_key_id(signer: &SoftwareSigner) -> Option<String> {
 fn open(args: OpenArgs) -> Result<ExitCode, Failure> {
     let identity = Identity::from_pkcs8_pem(&read_text(&args.key)?)?;
     let signer = public_key(&args.signer_pub)?;
-    let roots = match &args.attestation_roots {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
-            Roots::parse(&bytes).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?
-        }
-        None => Roots::none(),
-    };
+    let roots = Roots::read(args.attestation_roots.as_deref()).map_err(Failure::Other)?;
     let done = trustshot_evidence::open_to_folder(&args.package, &identity, &signer, &args.out)?;
     let opened = &done.opened;
     let report = attestation::verify(&opened.attestation_chain, &signer, &roots, opened.manifest.captured_at);

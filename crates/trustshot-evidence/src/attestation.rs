@@ -148,6 +148,14 @@ impl Roots {
         let roots = ders.iter().map(|d| Certificate::from_der(d)).collect::<Result<Vec<_>, _>>();
         roots.map(Roots).map_err(|_| "not an X.509 certificate (DER, or PEM CERTIFICATE blocks)")
     }
+
+    /// The operator's roots file for the openers (`--attestation-roots`), or
+    /// no root without one; the error names the file.
+    pub fn read(path: Option<&std::path::Path>) -> Result<Roots, String> {
+        let Some(path) = path else { return Ok(Roots::none()) };
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Roots::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    }
 }
 
 /// Checks `chain` (DER, leaf first, as in the package) for `device`, the key

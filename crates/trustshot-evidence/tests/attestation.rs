@@ -285,12 +285,7 @@ fn committed_cases_give_their_reports() {
     names.sort();
     let mut statuses = Vec::new();
     for case in names {
-        let text = std::fs::read_to_string(case.join("chain.pem")).unwrap();
-        let chain = if text.is_empty() {
-            Vec::new()
-        } else {
-            trustshot_evidence::keys::pem_decode_all(&text, "CERTIFICATE").unwrap()
-        };
+        let chain = chain_of(&std::fs::read_to_string(case.join("chain.pem")).unwrap());
         let roots = Roots::parse(&std::fs::read(case.join("roots.pem")).unwrap()).unwrap();
         let report = verify(&chain, &device, &roots, CAPTURED_AT);
         let expected = std::fs::read_to_string(case.join("expect.json")).unwrap();
@@ -300,6 +295,14 @@ fn committed_cases_give_their_reports() {
     statuses.sort();
     statuses.dedup();
     assert_eq!(statuses.len(), 7, "one case per status at least: {statuses:?}");
+}
+
+/// The certificates of a case's chain.pem (none when it is empty: the `absent` case).
+fn chain_of(pem: &str) -> Vec<Vec<u8>> {
+    if pem.is_empty() {
+        return Vec::new();
+    }
+    trustshot_evidence::keys::pem_decode_all(pem, "CERTIFICATE").unwrap()
 }
 
 fn write_cases(dir: &std::path::Path) {
@@ -342,12 +345,7 @@ fn write_cases(dir: &std::path::Path) {
         std::fs::create_dir_all(&case).unwrap();
         std::fs::write(case.join("chain.pem"), &chain).unwrap();
         std::fs::write(case.join("roots.pem"), &roots).unwrap();
-        let ders = if chain.is_empty() {
-            Vec::new()
-        } else {
-            trustshot_evidence::keys::pem_decode_all(&chain, "CERTIFICATE").unwrap()
-        };
-        let report = verify(&ders, &device, &Roots::parse(roots.as_bytes()).unwrap(), CAPTURED_AT);
+        let report = verify(&chain_of(&chain), &device, &Roots::parse(roots.as_bytes()).unwrap(), CAPTURED_AT);
         std::fs::write(case.join("expect.json"), report.json() + "\n").unwrap();
     }
 }

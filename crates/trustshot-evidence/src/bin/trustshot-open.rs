@@ -53,13 +53,7 @@ fn run(a: &Args) -> Result<String, EvidenceError> {
     let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| EvidenceError::Io(format!("{}: {e}", p.display())));
     let identity = Identity::from_pkcs8_pem(&read(&a.key)?)?;
     let signer = PublicKey::from_pem(&read(&a.signer_pub)?)?;
-    let roots = match &a.attestation_roots {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| EvidenceError::Io(format!("{}: {e}", path.display())))?;
-            Roots::parse(&bytes).map_err(|e| EvidenceError::Io(format!("{}: {e}", path.display())))?
-        }
-        None => Roots::none(),
-    };
+    let roots = Roots::read(a.attestation_roots.as_deref()).map_err(EvidenceError::Io)?;
     let done = open_to_folder(&a.package, &identity, &signer, &a.out)?;
     let opened = &done.opened;
     let report = attestation::verify(&opened.attestation_chain, &signer, &roots, opened.manifest.captured_at);
