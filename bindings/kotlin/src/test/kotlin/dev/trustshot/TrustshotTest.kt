@@ -259,7 +259,7 @@ class TrustshotTest {
         val defaults = defaultConfig()
         assertEquals(defaults, verifier.config())
         assertEquals(1e-4, defaults.fmr)
-        assertEquals(8u, defaults.flash.steps)
+        assertEquals(10u, defaults.flash.steps)
         // A changed copy is used; a bad value is refused before any model loads.
         FaceVerifier.withConfig(models, defaults.copy(fmr = 1e-2)).use { loose ->
             assertEquals(1e-2, loose.config().fmr)
@@ -402,7 +402,7 @@ class TrustshotTest {
         // Live (SIMULATED reflection) passes, with its measurements and thresholds.
         verifier.startFlashChallenge().use { session ->
             val steps = session.sequence()
-            assertEquals(8, steps.size)
+            assertEquals(10, steps.size)
             assertTrue(steps.zipWithNext().all { (a, b) -> a.colour != b.colour })
             assertTrue(steps.all { it.durationMs in 300u..500u })
             assertFailsWith<LivenessException.NotFinished> { session.verdict() }
@@ -415,7 +415,7 @@ class TrustshotTest {
             assertTrue(session.cameraStopped().finished)
             val tsv = File(dir, "session.tsv").readLines()
             assertEquals("trustshot-flash-session\t1", tsv.first())
-            assertEquals(8, tsv.count { it.startsWith("step\t") && !it.endsWith("\t-") })
+            assertEquals(10, tsv.count { it.startsWith("step\t") && !it.endsWith("\t-") })
             assertEquals(tsv.count { it.startsWith("frame\t") }, dir.listFiles()!!.count { it.name.endsWith(".jpg") })
         }
         // The same pictures without the reflection do not.
