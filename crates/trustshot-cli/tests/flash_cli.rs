@@ -12,7 +12,7 @@ use trustshot::flash_recording::{Recorder, Recording, SESSION_FILE};
 use trustshot_face::resize;
 use trustshot_face::{EngineConfig, FaceEngine};
 use trustshot_identity::{FlashConfig, FlashSession};
-use trustshot_testkit::flash_sim::{record, schedule, Scene};
+use trustshot_testkit::flash_sim::{record, schedule, seeded_sequence, Scene};
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -37,7 +37,9 @@ fn recorded_sessions_are_judged_again() {
 
     let root = std::env::temp_dir().join(format!("trustshot-flash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
-    let session = FlashSession::new(FlashConfig::default()).unwrap();
+    // Seeded sequences: every run judges the same two sessions.
+    let config = FlashConfig::default();
+    let session = FlashSession::with_sequence(config, seeded_sequence(&config, 31)).unwrap();
     let displayed = schedule(session.sequence(), 2_000);
     let frames = record(&photo, &face, session.sequence(), &displayed, &Scene::live());
     let live = root.join("live");
@@ -62,7 +64,7 @@ fn recorded_sessions_are_judged_again() {
     let replay = root.join("replay");
     std::fs::create_dir_all(&replay).unwrap();
     let mut recording = Recording::read(&live).unwrap();
-    let other = FlashSession::new(FlashConfig::default()).unwrap();
+    let other = FlashSession::with_sequence(config, seeded_sequence(&config, 32)).unwrap();
     recording.sequence = other.sequence().to_vec();
     recording.displayed_ms = schedule(other.sequence(), 2_000);
     for (file, _) in &recording.frames {

@@ -68,7 +68,16 @@ impl Sdk {
 
     /// Starts a screen colour-flash session with a fresh random sequence.
     pub fn start_flash(&self) -> Result<FlashRun, FlashError> {
-        let session = FlashSession::new(self.config().flash)?;
+        self.flash_run(FlashSession::new(self.config().flash)?)
+    }
+
+    /// Starts a colour-flash session showing exactly `sequence` (drawn
+    /// elsewhere, e.g. by the operator's server: it must come from a CSPRNG too).
+    pub fn start_flash_with(&self, sequence: Vec<FlashStep>) -> Result<FlashRun, FlashError> {
+        self.flash_run(FlashSession::with_sequence(self.config().flash, sequence)?)
+    }
+
+    fn flash_run(&self, session: FlashSession) -> Result<FlashRun, FlashError> {
         Ok(FlashRun {
             engine: self.engine().clone(),
             tracker: Tracker::default(),

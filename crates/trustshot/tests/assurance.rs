@@ -11,7 +11,7 @@ use trustshot::{FlashRun, Sdk, SdkConfig};
 use trustshot_face::Frame;
 use trustshot_identity::challenge::Challenge;
 use trustshot_identity::{Action, SessionState};
-use trustshot_testkit::flash_sim::{record, schedule, Scene};
+use trustshot_testkit::flash_sim::{record, schedule, seeded_sequence, Scene};
 use trustshot_testkit::*;
 
 fn sdk() -> &'static Sdk {
@@ -39,9 +39,10 @@ fn answered_challenge(front: &Frame, left: &Frame, right: &Frame) -> trustshot::
     run
 }
 
-/// A flash session fed SIMULATED frames: `photo` relit under `scene`.
+/// A flash session fed SIMULATED frames: `photo` relit under `scene`, the
+/// sequence seeded so that every run judges the same session.
 fn flash_run(photo: &Frame, scene: Scene) -> FlashRun {
-    let mut run = sdk().start_flash().unwrap();
+    let mut run = sdk().start_flash_with(seeded_sequence(&sdk().config().flash, 21)).unwrap();
     let face = trustshot::liveness::largest_face(&sdk().engine().detect(photo).unwrap()).unwrap();
     let displayed = schedule(run.sequence(), 1_000);
     let frames = record(photo, &face, run.sequence(), &displayed, &scene);
