@@ -326,7 +326,8 @@ impl Challenge {
         let (mut actions, mut holds_ms) = (Vec::new(), Vec::new());
         while actions.len() < config.actions {
             actions.push(pool.remove(random::uniform(&rng, pool.len() as u32).map_err(unavailable)? as usize));
-            holds_ms.push(random::duration_ms(&rng, config.hold_min_ms, config.hold_max_ms).map_err(unavailable)?);
+            let hold = random::duration_ms(config.hold_min_ms, config.hold_max_ms, |n| random::uniform(&rng, n));
+            holds_ms.push(hold.map_err(unavailable)?);
         }
         Ok(Challenge { actions, holds_ms })
     }

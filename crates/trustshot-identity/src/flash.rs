@@ -329,21 +329,26 @@ fn chroma(rgb: [f32; 3]) -> [f32; 3] {
     rgb.map(|v| v / sum)
 }
 
-/// Draws a sequence from `rng`: uniform colours with no colour twice in a
-/// row, uniform durations on a 10 ms grid.
+/// Draws a sequence from `rng` (the OS CSPRNG in the SDK).
 pub fn draw_sequence(config: &FlashConfig, rng: &dyn SecureRandom) -> Result<Vec<FlashStep>, FlashError> {
+    sequence_from(config, |n| uniform(rng, n).map_err(|_| FlashError::Randomness))
+}
+
+/// The sequence rules, over `pick(n)`, a uniform integer in 0..n: uniform
+/// colours with no colour twice in a row, uniform durations on a 10 ms grid.
+/// The SDK picks from the OS CSPRNG (`draw_sequence`); tests from a seeded
+/// generator, so that they judge the same sessions on every run.
+pub fn sequence_from(
+    config: &FlashConfig,
+    mut pick: impl FnMut(u32) -> Result<u32, FlashError>,
+) -> Result<Vec<FlashStep>, FlashError> {
     config.check()?;
     let mut steps: Vec<FlashStep> = Vec::with_capacity(config.steps);
     while steps.len() < config.steps {
-        let colour = match steps.last() {
-            None => FlashColour::ALL[uniform(rng, 6).map_err(|_| FlashError::Randomness)? as usize],
-            Some(prev) => {
-                let others: Vec<FlashColour> = FlashColour::ALL.into_iter().filter(|c| *c != prev.colour).collect();
-                others[uniform(rng, 5).map_err(|_| FlashError::Randomness)? as usize]
-            }
-        };
-        let duration_ms =
-            duration_ms(rng, config.min_step_ms, config.max_step_ms).map_err(|_| FlashError::Randomness)?;
+        let allowed: Vec<FlashColour> =
+            FlashColour::ALL.into_iter().filter(|c| steps.last().is_none_or(|prev| prev.colour != *c)).collect();
+        let colour = allowed[pick(allowed.len() as u32)? as usize];
+        let duration_ms = duration_ms(config.min_step_ms, config.max_step_ms, &mut pick)?;
         steps.push(FlashStep { colour, duration_ms });
     }
     Ok(steps)

@@ -22,7 +22,8 @@ pub fn uniform(rng: &dyn SecureRandom, n: u32) -> Result<u32, RandomnessUnavaila
     }
 }
 
-/// A uniform duration in min..=max ms on a 10 ms grid.
-pub fn duration_ms(rng: &dyn SecureRandom, min: u32, max: u32) -> Result<u32, RandomnessUnavailable> {
-    Ok(min + 10 * uniform(rng, (max.saturating_sub(min)) / 10 + 1)?)
+/// A uniform duration in min..=max ms on a 10 ms grid, from `uniform(n)`, a
+/// uniform integer in 0..n (`uniform` above in the SDK).
+pub fn duration_ms<E>(min: u32, max: u32, uniform: impl FnOnce(u32) -> Result<u32, E>) -> Result<u32, E> {
+    Ok(min + 10 * uniform(max.saturating_sub(min) / 10 + 1)?)
 }

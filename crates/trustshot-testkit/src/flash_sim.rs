@@ -20,7 +20,8 @@
 //! - Gaussian sensor noise of `noise_dn` on the 8-bit output.
 
 use trustshot_face::{Face, Frame};
-use trustshot_identity::{FlashColour, FlashConfig, FlashStep};
+use trustshot_identity::flash::sequence_from;
+use trustshot_identity::{FlashConfig, FlashStep};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Scene {
@@ -77,21 +78,12 @@ pub fn schedule(sequence: &[FlashStep], start_ms: u64) -> Vec<u64> {
         .collect()
 }
 
-/// A sequence by the SDK's rules (no colour twice in a row, durations on the
-/// 10 ms grid) from a seeded generator, so that tests judging many sessions
-/// give the same result on every run; the SDK itself draws from the OS CSPRNG.
+/// A sequence by the SDK's rules (`sequence_from`) from a seeded generator,
+/// so that tests judging many sessions give the same result on every run; the
+/// SDK itself draws from the OS CSPRNG.
 pub fn seeded_sequence(config: &FlashConfig, seed: u64) -> Vec<FlashStep> {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let mut pick = |n: u32| ((rng.next() * n as f32) as u32).min(n - 1);
-    let mut steps: Vec<FlashStep> = Vec::with_capacity(config.steps);
-    while steps.len() < config.steps {
-        let others: Vec<FlashColour> =
-            FlashColour::ALL.into_iter().filter(|c| steps.last().is_none_or(|p| p.colour != *c)).collect();
-        let colour = others[pick(others.len() as u32) as usize];
-        let slots = (config.max_step_ms - config.min_step_ms) / 10 + 1;
-        steps.push(FlashStep { colour, duration_ms: config.min_step_ms + 10 * pick(slots) });
-    }
-    steps
+    sequence_from(config, |n| Ok(((rng.next() * n as f32) as u32).min(n - 1))).expect("a valid configuration")
 }
 
 /// The frames a camera would deliver while `sequence` is shown at `displayed`

@@ -15,8 +15,8 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use trustshot_evidence::age::{self, Header, StreamWriter};
-use trustshot_evidence::hpke::EphemeralEcdh;
 use trustshot_evidence::attestation::{self, Roots};
+use trustshot_evidence::hpke::EphemeralEcdh;
 use trustshot_evidence::{cose, open, Identity, PublicKey, SoftwareSigner};
 
 struct Fixture {
