@@ -25,6 +25,8 @@ mod eyes;
 mod face_check;
 mod geometry;
 mod guidance;
+#[cfg(target_arch = "x86_64")]
+mod kernels;
 mod matcher;
 mod models;
 mod pose;
@@ -64,7 +66,7 @@ pub use detect::{detector_canvas, letterbox, YUNET_BUNDLE, YUNET_SPECS};
 pub use embed::SFACE_SPEC;
 pub use eyes::IRIS_SPEC;
 pub use face_check::{FaceCheck, ONET_SPEC};
-pub use models::{hex, Channels, Model, ModelFiles, ModelInfo, ModelSpec};
+pub use models::{hex, Channels, Model, ModelFiles, ModelInfo, ModelSpec, NodeTime};
 
 /// Every model file the face pipeline loads (for the converter and packaging).
 pub fn model_specs() -> Vec<ModelSpec> {

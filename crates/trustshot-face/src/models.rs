@@ -139,7 +139,7 @@ impl Model {
                 detail: format!("input shape is {input:?}, expected {:?}", spec.input_shape),
             });
         }
-        let plan = model.into_optimized().and_then(|m| m.into_runnable()).map_err(load_err)?;
+        let plan = optimized(model).and_then(|m| m.into_runnable()).map_err(load_err)?;
         Ok(Model { spec: *spec, sha256, plan })
     }
 
@@ -158,11 +158,50 @@ impl Model {
             .map_err(|e| FaceError::Inference { model: self.spec.id, detail: format!("{e:#}") })
     }
 
+    /// Where one run's time goes: each node's wall time, in the order the
+    /// nodes ran (for `tract-profile`).
+    pub fn profile(&self, input: Tensor) -> Result<Vec<NodeTime>> {
+        let err = |e: TractError| FaceError::Inference { model: self.spec.id, detail: format!("{e:#}") };
+        let mut state = tract_core::plan::SimpleState::new(&self.plan).map_err(err)?;
+        let mut times = Vec::new();
+        state
+            .run_plan_with_eval(tvec!(input.into()), |session, op_state, node, inputs| {
+                let start = std::time::Instant::now();
+                let outputs = tract_core::plan::eval(session, op_state, node, inputs);
+                let ms = start.elapsed().as_secs_f64() * 1e3;
+                times.push(NodeTime { op: node.op.name().to_string(), node: node.name.clone(), ms });
+                outputs
+            })
+            .map_err(err)?;
+        Ok(times)
+    }
+
     /// Runs and copies output `index` out as a flat f32 vector.
     pub fn run_one(&self, input: Tensor, index: usize) -> Result<Vec<f32>> {
         let outputs = self.run(input)?;
         output_vec(self.spec.id, &outputs, index)
     }
+}
+
+/// tract's declutter and codegen, with our own kernels in between where they
+/// compute a node exactly (on x86_64 with AVX2, [`crate::kernels`]).
+fn optimized(mut model: TypedModel) -> TractResult<TypedModel> {
+    model.declutter()?;
+    #[cfg(target_arch = "x86_64")]
+    crate::kernels::use_in(&mut model)?;
+    model.optimize()?;
+    Ok(model)
+}
+
+/// One node's share of a run ([`Model::profile`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeTime {
+    /// The operator, e.g. `OptMatMul` or one of ours, `TrustshotDepthwise3x3`.
+    pub op: String,
+    /// The node's name in the graph.
+    pub node: String,
+    /// Wall time, milliseconds.
+    pub ms: f64,
 }
 
 fn load_error(spec: &ModelSpec, e: TractError) -> FaceError {

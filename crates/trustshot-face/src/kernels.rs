@@ -1,0 +1,866 @@
+//! Our own x86_64 code for the operators tract 0.23 runs far below the
+//! machine's speed in the shipped networks (issue 14): the 3x3 depthwise
+//! convolution with one pixel of zero padding (stride 1 or 2, optionally with
+//! its ReLU: YuNet, SFace, MiniFASNet, Iris), the 2x2 max pooling with stride
+//! 2 (YuNet) and the per-channel PReLU (SFace, MiniFASNet, Iris, O-Net).
+//!
+//! Why they were slow, measured with `tract-profile` (README "Measured"):
+//! - tract's x86 matrix kernels (AVX-512 here) return with the upper halves of
+//!   the vector registers dirty, and the legacy-SSE code tract compiles its
+//!   other operators to then pays the AVX-SSE transition penalty on every
+//!   instruction: SFace took 28.9 ms as shipped and 24.2 ms when `vzeroupper`
+//!   ran after each node. Code compiled for AVX2 (VEX-encoded) does not pay
+//!   it, and LLVM ends such a function with `vzeroupper`.
+//! - a stride-2 pooling checks the bounds of every tap (1.5 ms for YuNet's
+//!   64x96x160 map, 0.1 ms here);
+//! - a PReLU, written by `models/build.py` as `Relu(x) + slope · Min(x, 0)`,
+//!   is two elementwise passes over the tensor, here one.
+//!
+//! Each kernel is plain Rust whose inner loops run over contiguous slices
+//! (a depthwise output row is the sum of nine shifted input rows; stride 2
+//! first splits each padded row into its even and odd columns), compiled for
+//! AVX2 by `#[target_feature]` and used only when the CPU has it.
+//!
+//! [`use_in`] puts them into a decluttered graph, before tract's codegen,
+//! where a node (or a ReLU or PReLU chain) matches exactly what they compute
+//! (f32, channels first, constant weights, the output shape tract inferred);
+//! anything else stays tract's. The unit tests below check each against
+//! tract's own operators; the parity test (`benches/tests/parity.rs`) checks
+//! every shipped plan against onnxruntime with them in it.
+//!
+//! Not on arm64: there tract runs its own NEON kernels, which have no such
+//! penalty, and the phone library is built at opt-level "z", which does not
+//! vectorise plain loops. Whether NEON versions of these would help a phone
+//! needs a measurement on one.
+
+use std::sync::Arc;
+use tract_core::internal::*;
+use tract_core::ops::binary::{BinMiniOp, TypedBinOp};
+use tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PaddingSpec, PoolSpec};
+use tract_core::ops::math::{Add, Max, Min, Mul};
+use tract_core::ops::nn::DataFormat;
+
+/// Puts these kernels into a decluttered `model` wherever they compute a
+/// node (or a small chain of nodes) exactly; returns how many were put in.
+pub(crate) fn use_in(model: &mut TypedModel) -> TractResult<usize> {
+    if !has_avx2() {
+        return Ok(0);
+    }
+    let mut replaced = 0;
+    for id in model.eval_order()? {
+        let node = &model.nodes[id];
+        let Some(rewrite) = Rewrite::at(model, node)? else { continue };
+        let mut patch = TypedModelPatch::default();
+        let input = patch.tap_model(model, rewrite.input)?;
+        let output = patch.wire_node(&node.name, rewrite.op, &[input])?[0];
+        patch.shunt_outside(model, OutletId::new(id, 0), output)?;
+        patch.apply(model)?;
+        replaced += 1;
+    }
+    // Drops what the rewrites left unused (the replaced nodes, their weights).
+    model.compact()?;
+    Ok(replaced)
+}
+
+/// One of our operators computing, from `input`, what a node's first output
+/// holds (the node itself, or the last node of a chain).
+struct Rewrite {
+    input: OutletId,
+    op: Box<dyn TypedOp>,
+}
+
+impl Rewrite {
+    fn at(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Rewrite>> {
+        let with = |op: Box<dyn TypedOp>| Some(Rewrite { input: node.inputs[0], op });
+        if let Some(conv) = node.op_as::<Conv>() {
+            return Ok(Depthwise3x3::for_node(model, node, conv)?.and_then(|op| with(Box::new(op))));
+        }
+        if let Some(pool) = node.op_as::<MaxPool>() {
+            return Ok(MaxPool2x2::for_node(model, node, pool)?.and_then(|op| with(Box::new(op))));
+        }
+        if let Some(rewrite) = Depthwise3x3::with_relu(model, node)? {
+            return Ok(Some(rewrite));
+        }
+        ChannelPrelu::for_chain(model, node)
+    }
+}
+
+fn has_avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
+}
+
+/// The binary operation `B` of `node`, if it is one.
+fn binary<B: BinMiniOp>(node: &TypedNode) -> Option<&B> {
+    node.op_as::<TypedBinOp>().filter(|op| op.1.is_none()).and_then(|op| op.0.downcast_ref::<B>())
+}
+
+/// Whether `outlet` is a constant zero of one element (a broadcast scalar).
+fn is_zero(model: &TypedModel, outlet: OutletId) -> TractResult<bool> {
+    Ok(match &model.outlet_fact(outlet)?.konst {
+        Some(k) => k.len() == 1 && k.datum_type() == f32::datum_type() && k.is_all_zero()?,
+        None => false,
+    })
+}
+
+/// Whether `outlet` is read by exactly one node and is not a model output.
+fn read_once(model: &TypedModel, outlet: OutletId) -> TractResult<bool> {
+    let node = model.node(outlet.node);
+    Ok(node.outputs[outlet.slot].successors.len() == 1 && !model.output_outlets()?.contains(&outlet))
+}
+
+/// The input's concrete `[n, c, h, w]` when it is f32 and laid out channels
+/// first (NCHW, or CHW: n = 1), the only layouts these kernels read.
+fn channels_first(model: &TypedModel, node: &TypedNode, format: DataFormat) -> TractResult<Option<[usize; 4]>> {
+    let fact = model.outlet_fact(node.inputs[0])?;
+    let Some(shape) = fact.shape.as_concrete() else { return Ok(None) };
+    if fact.datum_type != f32::datum_type() {
+        return Ok(None);
+    }
+    Ok(match (format, shape) {
+        (DataFormat::NCHW, &[n, c, h, w]) => Some([n, c, h, w]),
+        (DataFormat::CHW, &[c, h, w]) => Some([1, c, h, w]),
+        _ => None,
+    })
+}
+
+/// The stride `spec` takes on both axes, when it is the same on both and
+/// nothing is dilated.
+fn uniform_stride(spec: &PoolSpec) -> Option<usize> {
+    let undilated = spec.dilations.as_ref().is_none_or(|d| d.iter().all(|&d| d == 1));
+    match spec.strides.as_deref() {
+        None if undilated => Some(1),
+        Some(&[a, b]) if undilated && a == b => Some(a),
+        _ => None,
+    }
+}
+
+/// Whether the node's output is the `shape` an operator computes.
+fn output_is(node: &TypedNode, shape: &[usize]) -> bool {
+    node.outputs.len() == 1 && node.outputs[0].fact.shape.as_concrete() == Some(shape)
+}
+
+/// The output shape in the input's layout (`rank` 4: NCHW, 3: CHW).
+fn shape_like(rank: usize, [n, c, h, w]: [usize; 4]) -> TVec<usize> {
+    if rank == 4 {
+        tvec![n, c, h, w]
+    } else {
+        tvec![c, h, w]
+    }
+}
+
+/// A depthwise (one filter per channel) 3x3 convolution, zero padding of one
+/// pixel on every side, stride 1 or 2, with its bias and activation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Depthwise3x3 {
+    stride: usize,
+    /// `[c, 9]`: each channel's taps, row by row.
+    taps: Arc<Tensor>,
+    /// `[c]`.
+    bias: Arc<Tensor>,
+    activation: Activation,
+}
+
+/// What is applied to each output as it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Activation {
+    Identity,
+    /// `max(x, 0)`: a ReLU that read only this convolution, folded in
+    /// (YuNet's): one pass over the output instead of two.
+    Relu,
+}
+
+impl Depthwise3x3 {
+    fn for_node(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Option<Depthwise3x3>> {
+        let spec = &conv.pool_spec;
+        let Some([n, c, h, w]) = channels_first(model, node, spec.data_format)? else { return Ok(None) };
+        let Some(stride @ (1 | 2)) = uniform_stride(spec) else { return Ok(None) };
+        if conv.q_params.is_some()
+            || conv.kernel_fmt != KernelFormat::OIHW
+            || node.inputs.len() != 3
+            || conv.group != c
+            || spec.input_channels != c
+            || spec.output_channels != c
+            || spec.kernel_shape[..] != [3, 3]
+            || spec.padding != PaddingSpec::Explicit(tvec![1, 1], tvec![1, 1])
+        {
+            return Ok(None);
+        }
+        let (Some(kernel), Some(bias)) =
+            (model.outlet_fact(node.inputs[1])?.konst.clone(), model.outlet_fact(node.inputs[2])?.konst.clone())
+        else {
+            return Ok(None);
+        };
+        if kernel.datum_type() != f32::datum_type() || bias.datum_type() != f32::datum_type() || kernel.len() != 9 * c {
+            return Ok(None);
+        }
+        // OIHW with one input per group: [c, 1, 3, 3], each channel's nine taps in a row.
+        let taps = Tensor::clone(&kernel).into_shape(&[c, 9])?;
+        let bias: Vec<f32> = bias.to_plain_array_view::<f32>()?.iter().copied().collect();
+        let bias = match bias.len() {
+            1 => vec![bias[0]; c],
+            len if len == c => bias,
+            _ => return Ok(None),
+        };
+        let rank = if spec.data_format == DataFormat::NCHW { 4 } else { 3 };
+        if !output_is(node, &shape_like(rank, [n, c, (h - 1) / stride + 1, (w - 1) / stride + 1])) {
+            return Ok(None);
+        }
+        Ok(Some(Depthwise3x3 {
+            stride,
+            taps: Arc::new(taps),
+            bias: Arc::new(tensor1(&bias)),
+            activation: Activation::Identity,
+        }))
+    }
+
+    /// `node` as the same convolution with a ReLU, when it is `max(x, 0)` of
+    /// the only reader of a [`Depthwise3x3`]'s output.
+    fn with_relu(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Rewrite>> {
+        if binary::<Max>(node).is_none() || !is_zero(model, node.inputs[1])? {
+            return Ok(None);
+        }
+        let conv = model.node(node.inputs[0].node);
+        match conv.op_as::<Depthwise3x3>() {
+            Some(op) if op.activation == Activation::Identity && read_once(model, node.inputs[0])? => {
+                let op = Depthwise3x3 { activation: Activation::Relu, ..op.clone() };
+                Ok(Some(Rewrite { input: conv.inputs[0], op: Box::new(op) }))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+impl Op for Depthwise3x3 {
+    fn name(&self) -> StaticName {
+        "TrustshotDepthwise3x3".into()
+    }
+
+    fn info(&self) -> TractResult<Vec<String>> {
+        Ok(vec![format!("stride {}, {:?}", self.stride, self.activation)])
+    }
+
+    fn validation(&self) -> Validation {
+        Validation::Rounding
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for Depthwise3x3 {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        let [_, c, h, w] = nchw(input.shape())?;
+        // SAFETY: every element is written below (each output row whole) before it is read.
+        let mut output = unsafe { Tensor::uninitialized::<f32>(&self.output_shape(input.shape())?)? };
+        let (taps, bias) = (self.taps.try_as_plain_ram()?, self.bias.try_as_plain_ram()?);
+        let (taps, bias) = (taps.as_slice::<f32>()?, bias.as_slice::<f32>()?);
+        let x = input.try_as_plain_ram()?;
+        let mut out = output.try_as_plain_ram_mut()?;
+        let planes = Planes { x: x.as_slice::<f32>()?, out: out.as_slice_mut::<f32>()?, channels: c, h, w };
+        ensure!(taps.len() == 9 * c && bias.len() == c, "weights for {} channels, the input has {c}", bias.len());
+        ensure!(has_avx2(), "this CPU has no AVX2");
+        // SAFETY: the CPU has AVX2, checked just above.
+        unsafe { depthwise_avx2(planes, self.stride, taps, bias, self.activation) };
+        Ok(tvec!(output.into_tvalue()))
+    }
+}
+
+impl TypedOp for Depthwise3x3 {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let shape = inputs[0].shape.as_concrete().context("a concrete input shape")?;
+        Ok(tvec!(f32::fact(&self.output_shape(shape)?)))
+    }
+
+    as_op!();
+}
+
+impl Depthwise3x3 {
+    fn output_shape(&self, input: &[usize]) -> TractResult<TVec<usize>> {
+        let [_, _, h, w] = nchw(input)?;
+        with_plane(input, (h - 1) / self.stride + 1, (w - 1) / self.stride + 1)
+    }
+}
+
+/// `[n, c, h, w]` of an NCHW or CHW shape with a non-empty plane.
+fn nchw(shape: &[usize]) -> TractResult<[usize; 4]> {
+    match *shape {
+        [n, c, h, w] if h > 0 && w > 0 => Ok([n, c, h, w]),
+        [c, h, w] if h > 0 && w > 0 => Ok([1, c, h, w]),
+        _ => bail!("expected a channels-first image, got shape {shape:?}"),
+    }
+}
+
+/// `shape` with its plane (the last two axes) made `h` x `w`.
+fn with_plane(shape: &[usize], h: usize, w: usize) -> TractResult<TVec<usize>> {
+    let mut out: TVec<usize> = shape.into();
+    let rank = out.len();
+    ensure!(rank >= 2, "shape {shape:?} has no plane");
+    (out[rank - 2], out[rank - 1]) = (h, w);
+    Ok(out)
+}
+
+/// The channel planes of an input and of its output, `h` x `w` in, any size
+/// out (each channel's output plane is `out.len() / planes` long).
+struct Planes<'a> {
+    x: &'a [f32],
+    out: &'a mut [f32],
+    channels: usize,
+    h: usize,
+    w: usize,
+}
+
+/// The depthwise convolution compiled for AVX2 (8 lanes, VEX-encoded: no
+/// transition penalty, see the module's header).
+#[target_feature(enable = "avx2")]
+fn depthwise_avx2(planes: Planes, stride: usize, taps: &[f32], bias: &[f32], activation: Activation) {
+    depthwise(planes, stride, taps, bias, activation)
+}
+
+#[inline(always)]
+fn depthwise(planes: Planes, stride: usize, taps: &[f32], bias: &[f32], activation: Activation) {
+    let Planes { x, out, channels, h, w } = planes;
+    if out.is_empty() {
+        return;
+    }
+    let out_plane = out.len() / (x.len() / (h * w));
+    let mut scratch = Vec::new();
+    for (plane, (x, out)) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(out_plane)).enumerate() {
+        let ch = plane % channels;
+        let k: &[f32; 9] = taps[ch * 9..][..9].try_into().expect("nine taps per channel");
+        if stride == 1 {
+            depthwise_s1(x, h, w, k, bias[ch], out, &mut scratch, activation)
+        } else {
+            depthwise_s2(x, h, w, k, bias[ch], out, &mut scratch, activation)
+        }
+    }
+}
+
+/// `out[i] = bias + Σ k[t] · rows[t][i]` over the nine taps, each row a
+/// contiguous slice at least as long as `out`: the loop the compiler
+/// vectorises.
+#[inline(always)]
+fn taps_row(out: &mut [f32], rows: [&[f32]; 9], k: &[f32; 9], bias: f32, activation: Activation) {
+    match activation {
+        Activation::Identity => taps_row_then(out, rows, k, bias, |v| v),
+        Activation::Relu => taps_row_then(out, rows, k, bias, |v| max(v, 0.0)),
+    }
+}
+
+#[inline(always)]
+fn taps_row_then(out: &mut [f32], rows: [&[f32]; 9], k: &[f32; 9], bias: f32, activation: impl Fn(f32) -> f32) {
+    let n = out.len();
+    let [r0, r1, r2, r3, r4, r5, r6, r7, r8] = rows.map(|r| &r[..n]);
+    for i in 0..n {
+        out[i] = activation(
+            bias + k[0] * r0[i]
+                + k[1] * r1[i]
+                + k[2] * r2[i]
+                + k[3] * r3[i]
+                + k[4] * r4[i]
+                + k[5] * r5[i]
+                + k[6] * r6[i]
+                + k[7] * r7[i]
+                + k[8] * r8[i],
+        );
+    }
+}
+
+/// One channel plane, stride 1, read in place: the output's inner columns
+/// are slices of three input rows at column offsets 0, 1, 2; its first and
+/// last column (where a tap falls on the padding) are summed one by one; the
+/// rows above and below the plane are `zeros`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_s1(
+    x: &[f32],
+    h: usize,
+    w: usize,
+    k: &[f32; 9],
+    bias: f32,
+    out: &mut [f32],
+    zeros: &mut Vec<f32>,
+    activation: Activation,
+) {
+    zeros.clear();
+    zeros.resize(w, 0.0);
+    let row = |y: usize| if y == 0 || y > h { &zeros[..] } else { &x[(y - 1) * w..][..w] };
+    for (oy, out) in out.chunks_exact_mut(w).enumerate() {
+        // Padded row oy + dy is input row oy + dy - 1.
+        let [a, b, c] = [0, 1, 2].map(|dy| row(oy + dy));
+        if w > 2 {
+            let rows = [a, &a[1..], &a[2..], b, &b[1..], &b[2..], c, &c[1..], &c[2..]];
+            taps_row(&mut out[1..w - 1], rows, k, bias, activation);
+        }
+        for ox in [0, w - 1] {
+            let mut sum = bias;
+            for (ky, r) in [a, b, c].into_iter().enumerate() {
+                for kx in 0..3 {
+                    // Padded column ox + kx is input column ox + kx - 1.
+                    if let Some(&v) = (ox + kx).checked_sub(1).and_then(|i| r.get(i)) {
+                        sum += k[ky * 3 + kx] * v;
+                    }
+                }
+            }
+            out[ox] = match activation {
+                Activation::Identity => sum,
+                Activation::Relu => max(sum, 0.0),
+            };
+        }
+    }
+}
+
+/// One channel plane, stride 2: each padded row stored as its even columns
+/// then its odd columns, so that the taps at padded columns 2j, 2j+1, 2j+2
+/// are `even[j]`, `odd[j]`, `even[j + 1]`: contiguous again.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_s2(
+    x: &[f32],
+    h: usize,
+    w: usize,
+    k: &[f32; 9],
+    bias: f32,
+    out: &mut [f32],
+    scratch: &mut Vec<f32>,
+    activation: Activation,
+) {
+    let (ow, pw) = ((w - 1) / 2 + 1, w + 2);
+    let evens = pw.div_ceil(2);
+    scratch.clear();
+    scratch.resize((h + 2) * pw, 0.0);
+    for (y, row) in x.chunks_exact(w).enumerate() {
+        let (even, odd) = scratch[(y + 1) * pw..][..pw].split_at_mut(evens);
+        // Input column i is padded column i + 1: even i land in the odd columns.
+        for (j, pair) in row.chunks(2).enumerate() {
+            odd[j] = pair[0];
+            if let Some(&v) = pair.get(1) {
+                even[j + 1] = v;
+            }
+        }
+    }
+    for (oy, out) in out.chunks_exact_mut(ow).enumerate() {
+        let [a, b, c] = [0, 1, 2].map(|dy| scratch[(2 * oy + dy) * pw..][..pw].split_at(evens));
+        taps_row(out, [a.0, a.1, &a.0[1..], b.0, b.1, &b.0[1..], c.0, c.1, &c.0[1..]], k, bias, activation);
+    }
+}
+
+/// PReLU with one slope per channel, `x > 0 ? x : slope · x`, in one pass.
+/// `models/build.py` writes each PReLU as `Relu(x) + slope · Min(x, 0)`
+/// (tract's own PReLU is a compare and a select, slower still), which tract
+/// runs as two elementwise chains over the tensor; this is that chain's value
+/// exactly (one of its two terms is always zero).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ChannelPrelu {
+    /// The axis the slopes run along (the channels).
+    axis: usize,
+    /// One slope per index of `axis`.
+    slopes: Arc<Tensor>,
+}
+
+impl ChannelPrelu {
+    /// `node` as a [`ChannelPrelu`] of `x` when it is the `Add` ending
+    /// `Max(x, 0) + Min(x, 0) · slopes` (operands in either order), with
+    /// nothing else reading the chain's inner values.
+    fn for_chain(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Rewrite>> {
+        if binary::<Add>(node).is_none() {
+            return Ok(None);
+        }
+        let producer = |o: OutletId| model.node(o.node);
+        let (a, b) = (node.inputs[0], node.inputs[1]);
+        let (pos, scaled) = if binary::<Max>(producer(a)).is_some() { (a, b) } else { (b, a) };
+        let (max, mul) = (producer(pos), producer(scaled));
+        if binary::<Max>(max).is_none() || binary::<Mul>(mul).is_none() {
+            return Ok(None);
+        }
+        let (c, d) = (mul.inputs[0], mul.inputs[1]);
+        let (neg, slopes) = if binary::<Min>(producer(c)).is_some() { (c, d) } else { (d, c) };
+        let min = producer(neg);
+        let x = max.inputs[0];
+        if binary::<Min>(min).is_none()
+            || min.inputs[0] != x
+            || !is_zero(model, max.inputs[1])?
+            || !is_zero(model, min.inputs[1])?
+            || !read_once(model, pos)?
+            || !read_once(model, scaled)?
+            || !read_once(model, neg)?
+        {
+            return Ok(None);
+        }
+        let fact = model.outlet_fact(x)?;
+        let Some(shape) = fact.shape.as_concrete() else { return Ok(None) };
+        let Some(slopes) = model.outlet_fact(slopes)?.konst.clone() else { return Ok(None) };
+        // The slopes broadcast along one axis of x: their shape is x's rank,
+        // all ones but that axis, where it is x's dimension.
+        let axes: Vec<usize> = (0..slopes.rank()).filter(|&i| slopes.shape()[i] != 1).collect();
+        let ok = fact.datum_type == f32::datum_type()
+            && slopes.datum_type() == f32::datum_type()
+            && slopes.rank() == shape.len()
+            && axes.len() == 1
+            && slopes.shape()[axes[0]] == shape[axes[0]];
+        if !ok {
+            return Ok(None);
+        }
+        let slopes = Arc::new(Tensor::clone(&slopes).into_shape(&[slopes.len()])?);
+        Ok(Some(Rewrite { input: x, op: Box::new(ChannelPrelu { axis: axes[0], slopes }) }))
+    }
+}
+
+impl Op for ChannelPrelu {
+    fn name(&self) -> StaticName {
+        "TrustshotChannelPrelu".into()
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for ChannelPrelu {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        let shape = input.shape();
+        let slopes = self.slopes.try_as_plain_ram()?;
+        let slopes = slopes.as_slice::<f32>()?;
+        ensure!(shape.get(self.axis) == Some(&slopes.len()), "{} slopes for shape {shape:?}", slopes.len());
+        let run: usize = shape[self.axis + 1..].iter().product();
+        // SAFETY: every element is written below before it is read.
+        let mut output = unsafe { Tensor::uninitialized::<f32>(shape)? };
+        let x = input.try_as_plain_ram()?;
+        let mut out = output.try_as_plain_ram_mut()?;
+        let (x, out) = (x.as_slice::<f32>()?, out.as_slice_mut::<f32>()?);
+        ensure!(has_avx2(), "this CPU has no AVX2");
+        // SAFETY: the CPU has AVX2, checked just above.
+        unsafe { prelu_avx2(x, out, slopes, run) };
+        Ok(tvec!(output.into_tvalue()))
+    }
+}
+
+impl TypedOp for ChannelPrelu {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        Ok(tvec!(f32::fact(inputs[0].shape.clone())))
+    }
+
+    as_op!();
+}
+
+/// The PReLU compiled for AVX2.
+#[target_feature(enable = "avx2")]
+fn prelu_avx2(x: &[f32], out: &mut [f32], slopes: &[f32], run: usize) {
+    prelu(x, out, slopes, run)
+}
+
+/// `x` in runs of `run` elements, run `i` scaled (where negative) by slope
+/// `i % slopes.len()`.
+#[inline(always)]
+fn prelu(x: &[f32], out: &mut [f32], slopes: &[f32], run: usize) {
+    for (i, (x, out)) in x.chunks(run.max(1)).zip(out.chunks_mut(run.max(1))).enumerate() {
+        let s = slopes[i % slopes.len()];
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = if v > 0.0 { v } else { s * v };
+        }
+    }
+}
+
+/// 2x2 max pooling, stride 2, no padding (a trailing odd row or column is
+/// dropped, as tract and onnxruntime do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MaxPool2x2;
+
+impl MaxPool2x2 {
+    fn for_node(model: &TypedModel, node: &TypedNode, pool: &MaxPool) -> TractResult<Option<MaxPool2x2>> {
+        let spec = &pool.pool_spec;
+        let Some([n, c, h, w]) = channels_first(model, node, spec.data_format)? else { return Ok(None) };
+        let unpadded = match &spec.padding {
+            PaddingSpec::Valid => true,
+            PaddingSpec::Explicit(b, a) | PaddingSpec::ExplicitOnnxPool(b, a, false) => {
+                b.iter().chain(a).all(|&p| p == 0)
+            }
+            _ => false,
+        };
+        let rank = if spec.data_format == DataFormat::NCHW { 4 } else { 3 };
+        if pool.with_index_outputs.is_some()
+            || spec.kernel_shape[..] != [2, 2]
+            || !unpadded
+            || uniform_stride(spec) != Some(2)
+            || h < 2
+            || w < 2
+            || !output_is(node, &shape_like(rank, [n, c, h / 2, w / 2]))
+        {
+            return Ok(None);
+        }
+        Ok(Some(MaxPool2x2))
+    }
+
+    fn output_shape(input: &[usize]) -> TractResult<TVec<usize>> {
+        let [_, _, h, w] = nchw(input)?;
+        ensure!(h >= 2 && w >= 2, "a 2x2 pooling of a {h}x{w} plane");
+        with_plane(input, h / 2, w / 2)
+    }
+}
+
+impl Op for MaxPool2x2 {
+    fn name(&self) -> StaticName {
+        "TrustshotMaxPool2x2".into()
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for MaxPool2x2 {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        let [_, c, h, w] = nchw(input.shape())?;
+        // SAFETY: every element is written below (each output row whole) before it is read.
+        let mut output = unsafe { Tensor::uninitialized::<f32>(&MaxPool2x2::output_shape(input.shape())?)? };
+        let x = input.try_as_plain_ram()?;
+        let mut out = output.try_as_plain_ram_mut()?;
+        let planes = Planes { x: x.as_slice::<f32>()?, out: out.as_slice_mut::<f32>()?, channels: c, h, w };
+        ensure!(has_avx2(), "this CPU has no AVX2");
+        // SAFETY: the CPU has AVX2, checked just above.
+        unsafe { max_pool_avx2(planes) };
+        Ok(tvec!(output.into_tvalue()))
+    }
+}
+
+impl TypedOp for MaxPool2x2 {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let shape = inputs[0].shape.as_concrete().context("a concrete input shape")?;
+        Ok(tvec!(f32::fact(&MaxPool2x2::output_shape(shape)?)))
+    }
+
+    as_op!();
+}
+
+/// The pooling compiled for AVX2.
+#[target_feature(enable = "avx2")]
+fn max_pool_avx2(planes: Planes) {
+    max_pool(planes)
+}
+
+#[inline(always)]
+fn max_pool(planes: Planes) {
+    let Planes { x, out, h, w, .. } = planes;
+    let (oh, ow) = (h / 2, w / 2);
+    for (x, out) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+        for (oy, out) in out.chunks_exact_mut(ow).enumerate() {
+            let (a, b) = (&x[2 * oy * w..][..2 * ow], &x[(2 * oy + 1) * w..][..2 * ow]);
+            for ((o, a), b) in out.iter_mut().zip(a.chunks_exact(2)).zip(b.chunks_exact(2)) {
+                *o = max(max(a[0], a[1]), max(b[0], b[1]));
+            }
+        }
+    }
+}
+
+/// The larger of two values (one compare, no NaN handling: max-pooling
+/// inputs here are finite activations).
+#[inline(always)]
+fn max(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values in [-1, 1).
+    fn values(len: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    fn pool_spec(format: DataFormat, kernel: usize, padding: PaddingSpec, stride: usize, c: usize) -> PoolSpec {
+        PoolSpec {
+            data_format: format,
+            kernel_shape: tvec![kernel, kernel],
+            padding,
+            dilations: None,
+            strides: Some(tvec![stride, stride]),
+            input_channels: c,
+            output_channels: c,
+        }
+    }
+
+    /// A one-node model: a depthwise 3x3 convolution or a 2x2 pooling of an input of `shape`.
+    fn model(shape: &[usize], format: DataFormat, op: &str, stride: usize) -> TypedModel {
+        let c = *format.shape(shape).unwrap().c();
+        let mut model = TypedModel::default();
+        let x = model.add_source("x", f32::fact(shape)).unwrap();
+        let y = if op == "conv" {
+            let kernel = model.add_const("k", tensor1(&values(9 * c, 7)).into_shape(&[c, 1, 3, 3]).unwrap()).unwrap();
+            let bias = model.add_const("b", tensor1(&values(c, 11))).unwrap();
+            let padding = PaddingSpec::Explicit(tvec![1, 1], tvec![1, 1]);
+            let conv = Conv {
+                pool_spec: pool_spec(format, 3, padding, stride, c),
+                kernel_fmt: KernelFormat::OIHW,
+                group: c,
+                q_params: None,
+            };
+            model.wire_node("conv", conv, &[x, kernel, bias]).unwrap()
+        } else {
+            let pool =
+                MaxPool { pool_spec: pool_spec(format, 2, PaddingSpec::Valid, stride, c), with_index_outputs: None };
+            model.wire_node("pool", pool, &[x]).unwrap()
+        };
+        model.select_output_outlets(&y).unwrap();
+        model
+    }
+
+    /// Runs `model` as tract alone optimizes it and with these kernels in it;
+    /// returns both outputs and how many nodes the kernels took.
+    fn both(model: TypedModel, input: &Tensor) -> (Tensor, Tensor, usize) {
+        let run = |m: TypedModel| {
+            let out = m.into_runnable().unwrap().run(tvec!(input.clone().into_tvalue())).unwrap();
+            out[0].clone().into_tensor()
+        };
+        let tract = run(model.clone().into_optimized().unwrap());
+        let mut ours = model.into_decluttered().unwrap();
+        let replaced = use_in(&mut ours).unwrap();
+        ours.optimize().unwrap();
+        (tract, run(ours), replaced)
+    }
+
+    fn assert_close(tract: &Tensor, ours: &Tensor, what: &str) {
+        assert_eq!(tract.shape(), ours.shape(), "{what}");
+        let (a, b) = (tract.to_plain_array_view::<f32>().unwrap(), ours.to_plain_array_view::<f32>().unwrap());
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "{what}: element {i}: tract {x}, ours {y}");
+        }
+    }
+
+    #[test]
+    fn depthwise_convolutions_compute_what_tract_computes() {
+        let shapes: [(&[usize], DataFormat); 8] = [
+            (&[1, 3, 7, 9], DataFormat::NCHW),
+            (&[2, 4, 8, 8], DataFormat::NCHW),
+            (&[1, 2, 1, 1], DataFormat::NCHW),
+            (&[1, 2, 2, 3], DataFormat::NCHW),
+            (&[1, 1, 13, 6], DataFormat::NCHW),
+            (&[1, 16, 24, 40], DataFormat::NCHW),
+            (&[3, 5, 11], DataFormat::CHW),
+            (&[8, 14, 14], DataFormat::CHW),
+        ];
+        for (shape, format) in shapes {
+            for stride in [1, 2] {
+                let what = format!("{shape:?} {format:?} stride {stride}");
+                let input = tensor1(&values(shape.iter().product(), 3)).into_shape(shape).unwrap();
+                let (tract, ours, replaced) = both(model(shape, format, "conv", stride), &input);
+                assert_eq!(replaced, 1, "{what}: the convolution was not taken");
+                assert_close(&tract, &ours, &what);
+            }
+        }
+    }
+
+    #[test]
+    fn max_pooling_computes_what_tract_computes() {
+        let shapes: [(&[usize], DataFormat); 5] = [
+            (&[1, 3, 8, 10], DataFormat::NCHW),
+            (&[2, 4, 7, 9], DataFormat::NCHW),
+            (&[1, 2, 2, 2], DataFormat::NCHW),
+            (&[1, 64, 48, 80], DataFormat::NCHW),
+            (&[3, 5, 11], DataFormat::CHW),
+        ];
+        for (shape, format) in shapes {
+            let what = format!("{shape:?} {format:?}");
+            let input = tensor1(&values(shape.iter().product(), 5)).into_shape(shape).unwrap();
+            let (tract, ours, replaced) = both(model(shape, format, "pool", 2), &input);
+            assert_eq!(replaced, 1, "{what}: the pooling was not taken");
+            assert_eq!(tract, ours, "{what}: a maximum is exact");
+        }
+    }
+
+    /// `max(x, 0)` of an input-shaped value, the way a decluttered ReLU reads.
+    fn relu(model: &mut TypedModel, name: &str, x: OutletId) -> OutletId {
+        let zero = model.add_const(format!("{name}.zero"), tensor0(0f32).into_shape(&[1, 1, 1, 1]).unwrap()).unwrap();
+        model.wire_node(name, tract_core::ops::math::max(), &[x, zero]).unwrap()[0]
+    }
+
+    #[test]
+    fn a_relu_reading_only_a_depthwise_convolution_is_folded_into_it() {
+        let shape = [1, 6, 10, 12];
+        let input = tensor1(&values(shape.iter().product(), 13)).into_shape(&shape).unwrap();
+        for stride in [1, 2] {
+            let mut m = model(&shape, DataFormat::NCHW, "conv", stride);
+            let conv = m.output_outlets().unwrap()[0];
+            let y = relu(&mut m, "relu", conv);
+            m.select_output_outlets(&[y]).unwrap();
+            let (tract, ours, replaced) = both(m, &input);
+            assert_eq!(replaced, 2, "stride {stride}: the convolution, then the ReLU folded into it");
+            assert_close(&tract, &ours, &format!("conv + relu, stride {stride}"));
+            assert!(ours.to_plain_array_view::<f32>().unwrap().iter().all(|&v| v >= 0.0));
+        }
+        // The convolution's output is also a model output: the ReLU stays apart.
+        let mut m = model(&shape, DataFormat::NCHW, "conv", 1);
+        let conv = m.output_outlets().unwrap()[0];
+        let y = relu(&mut m, "relu", conv);
+        m.select_output_outlets(&[y, conv]).unwrap();
+        let mut ours = m.into_decluttered().unwrap();
+        assert_eq!(use_in(&mut ours).unwrap(), 1, "only the convolution");
+    }
+
+    /// `Max(x, 0) + Min(x, 0) · slopes`, as `models/build.py` writes a PReLU.
+    fn prelu_chain(shape: &[usize], slopes: Tensor) -> TypedModel {
+        let mut m = TypedModel::default();
+        let x = m.add_source("x", f32::fact(shape)).unwrap();
+        let zero = m.add_const("zero", tensor0(0f32).into_shape(&vec![1; shape.len()]).unwrap()).unwrap();
+        let slopes = m.add_const("slopes", slopes).unwrap();
+        let pos = m.wire_node("pos", tract_core::ops::math::max(), &[x, zero]).unwrap()[0];
+        let neg = m.wire_node("neg", tract_core::ops::math::min(), &[x, zero]).unwrap()[0];
+        let scaled = m.wire_node("scaled", tract_core::ops::math::mul(), &[neg, slopes]).unwrap()[0];
+        let y = m.wire_node("prelu", tract_core::ops::math::add(), &[pos, scaled]).unwrap();
+        m.select_output_outlets(&y).unwrap();
+        m
+    }
+
+    #[test]
+    fn the_prelu_chain_becomes_one_pass_with_the_same_values() {
+        for shape in [&[1, 5, 7, 9][..], &[2, 3, 4, 4], &[4, 6, 6]] {
+            let c = shape[shape.len() - 3];
+            let mut slope_shape = vec![1; shape.len()];
+            slope_shape[shape.len() - 3] = c;
+            let slopes = tensor1(&values(c, 17)).into_shape(&slope_shape).unwrap();
+            let input = tensor1(&values(shape.iter().product(), 19)).into_shape(shape).unwrap();
+            let (tract, ours, replaced) = both(prelu_chain(shape, slopes), &input);
+            assert_eq!(replaced, 1, "{shape:?}");
+            assert_eq!(tract, ours, "{shape:?}: one of the chain's two terms is always zero");
+        }
+        // Slopes varying along two axes are not one slope per channel.
+        let shape = [1, 2, 3, 3];
+        let slopes = tensor1(&values(6, 23)).into_shape(&[1, 2, 3, 1]).unwrap();
+        let input = tensor1(&values(18, 29)).into_shape(&shape).unwrap();
+        let (tract, ours, replaced) = both(prelu_chain(&shape, slopes), &input);
+        assert_eq!(replaced, 0);
+        assert_eq!(tract, ours);
+    }
+
+    #[test]
+    fn what_the_kernels_do_not_compute_stays_tracts() {
+        for (shape, format, op, stride) in [
+            // Channels last.
+            (&[1, 6, 6, 3][..], DataFormat::NHWC, "conv", 1),
+            (&[1, 6, 6, 3][..], DataFormat::NHWC, "pool", 2),
+            // Stride 3.
+            (&[1, 3, 9, 9][..], DataFormat::NCHW, "conv", 3),
+            (&[1, 3, 9, 9][..], DataFormat::NCHW, "pool", 3),
+        ] {
+            let input = tensor1(&values(shape.iter().product(), 9)).into_shape(shape).unwrap();
+            let (tract, ours, replaced) = both(model(shape, format, op, stride), &input);
+            assert_eq!(replaced, 0, "{shape:?} {format:?} {op} stride {stride}");
+            assert_eq!(tract, ours);
+        }
+    }
+}
