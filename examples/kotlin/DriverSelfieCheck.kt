@@ -14,7 +14,9 @@ fun main(args: Array<String>) {
     val (models, samples) = args[0] to File(args[1])
     // The store key: on Android, unwrap it with a Keystore key; here a random one.
     val key = ByteArray(32).also { SecureRandom().nextBytes(it) }
-    val storeFile = File.createTempFile("driver-templates", ".bin").also { it.delete() }
+    // The store lives in its own folder (with its lock file beside it).
+    val storeDir = kotlin.io.path.createTempDirectory("driver-templates").toFile()
+    val storeFile = File(storeDir, "templates.bin")
     FaceVerifier(models).use { verifier ->
         EnrollmentStore.open(storeFile.path, StaticStoreKey(key)).use { store ->
             // Enrollment, once, from reference photos.
@@ -31,4 +33,5 @@ fun main(args: Array<String>) {
             store.deleteAll()
         }
     }
+    storeDir.deleteRecursively()
 }
