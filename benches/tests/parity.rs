@@ -4,7 +4,8 @@
 //! element; 1e-3 instead of 1e-4 for the plans whose archives store f16 weights
 //! (O-Net, Iris, MiniFASNet: `trustshot_benches::within_tolerance`). SFace and
 //! YuNet store their int8 weights, expanded to exactly the f32 values the
-//! ONNX holds.
+//! ONNX holds. On x86_64 the plans run our kernels where they apply; the
+//! second test checks that they do.
 
 #[test]
 fn tract_matches_onnxruntime_on_a_real_photo() {
@@ -16,5 +17,35 @@ fn tract_matches_onnxruntime_on_a_real_photo() {
         eprintln!("{}: max |diff| {:.2e} (max |output| {:.3})", r.name, r.max_abs_diff, r.max_abs_reference);
         assert!(r.max_abs_reference > 0.0, "{}: all-zero reference output", r.name);
         assert!(trustshot_benches::within_tolerance(r), "{r:?}");
+    }
+}
+
+/// On x86_64 with AVX2 the plans above run our kernels
+/// (`crates/trustshot-face/src/kernels.rs`): each shipped plan still has the
+/// operators they replace, so a tract upgrade that changed how a graph reads
+/// would show here, not only as a slower benchmark.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn every_plan_runs_the_kernels_meant_for_it() {
+    assert!(std::arch::is_x86_feature_detected!("avx2"), "this suite's machines have AVX2");
+    let models = trustshot_benches::model_dir();
+    for case in trustshot_benches::model_cases(&models).unwrap() {
+        let model = trustshot_face::Model::load(&models.as_path().into(), &case.spec).unwrap();
+        let mut ours: Vec<String> = model
+            .profile(case.input.clone())
+            .unwrap()
+            .into_iter()
+            .map(|t| t.op)
+            .filter(|op| op.starts_with("Trustshot"))
+            .collect();
+        ours.sort();
+        ours.dedup();
+        let expected: &[&str] = match case.name.as_str() {
+            name if name.starts_with("yunet") => &["TrustshotDepthwise3x3", "TrustshotMaxPool2x2"],
+            "onet" => &["TrustshotChannelPrelu"],
+            "iris" => &["TrustshotChannelPrelu", "TrustshotDepthwise3x3", "TrustshotMaxPool2x2"],
+            _ => &["TrustshotChannelPrelu", "TrustshotDepthwise3x3"],
+        };
+        assert_eq!(ours, expected, "{}", case.name);
     }
 }

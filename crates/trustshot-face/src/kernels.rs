@@ -2,7 +2,7 @@
 //! machine's speed in the shipped networks (issue 14): the 3x3 depthwise
 //! convolution with one pixel of zero padding (stride 1 or 2, optionally with
 //! its ReLU: YuNet, SFace, MiniFASNet, Iris), the 2x2 max pooling with stride
-//! 2 (YuNet) and the per-channel PReLU (SFace, MiniFASNet, Iris, O-Net).
+//! 2 (YuNet, Iris) and the per-channel PReLU (SFace, MiniFASNet, Iris, O-Net).
 //!
 //! Why they were slow, measured with `tract-profile` (README "Measured"):
 //! - tract's x86 matrix kernels (AVX-512 here) return with the upper halves of
