@@ -108,19 +108,13 @@ fn read_once(model: &TypedModel, outlet: OutletId) -> TractResult<bool> {
     Ok(node.outputs[outlet.slot].successors.len() == 1 && !model.output_outlets()?.contains(&outlet))
 }
 
-/// The input's concrete `[n, c, h, w]` when it is f32 and laid out channels
-/// first (NCHW, or CHW: n = 1), the only layouts these kernels read.
-fn channels_first(model: &TypedModel, node: &TypedNode, format: DataFormat) -> TractResult<Option<[usize; 4]>> {
+/// The input's concrete shape when it is f32 and laid out channels first
+/// (NCHW, or CHW), the only layouts these kernels read.
+fn channels_first(model: &TypedModel, node: &TypedNode, format: DataFormat) -> TractResult<Option<TVec<usize>>> {
     let fact = model.outlet_fact(node.inputs[0])?;
     let Some(shape) = fact.shape.as_concrete() else { return Ok(None) };
-    if fact.datum_type != f32::datum_type() {
-        return Ok(None);
-    }
-    Ok(match (format, shape) {
-        (DataFormat::NCHW, &[n, c, h, w]) => Some([n, c, h, w]),
-        (DataFormat::CHW, &[c, h, w]) => Some([1, c, h, w]),
-        _ => None,
-    })
+    let layout = matches!((format, shape.len()), (DataFormat::NCHW, 4) | (DataFormat::CHW, 3));
+    Ok((layout && fact.datum_type == f32::datum_type()).then(|| shape.into()))
 }
 
 /// The stride `spec` takes on both axes, when it is the same on both and
@@ -134,18 +128,9 @@ fn uniform_stride(spec: &PoolSpec) -> Option<usize> {
     }
 }
 
-/// Whether the node's output is the `shape` an operator computes.
+/// Whether the node's output is the `shape` our operator computes.
 fn output_is(node: &TypedNode, shape: &[usize]) -> bool {
     node.outputs.len() == 1 && node.outputs[0].fact.shape.as_concrete() == Some(shape)
-}
-
-/// The output shape in the input's layout (`rank` 4: NCHW, 3: CHW).
-fn shape_like(rank: usize, [n, c, h, w]: [usize; 4]) -> TVec<usize> {
-    if rank == 4 {
-        tvec![n, c, h, w]
-    } else {
-        tvec![c, h, w]
-    }
 }
 
 /// A depthwise (one filter per channel) 3x3 convolution, zero padding of one
@@ -172,7 +157,9 @@ enum Activation {
 impl Depthwise3x3 {
     fn for_node(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Option<Depthwise3x3>> {
         let spec = &conv.pool_spec;
-        let Some([n, c, h, w]) = channels_first(model, node, spec.data_format)? else { return Ok(None) };
+        let Some(shape) = channels_first(model, node, spec.data_format)? else { return Ok(None) };
+        // An empty plane stays tract's.
+        let Ok([_, c, _, _]) = nchw(&shape) else { return Ok(None) };
         let Some(stride @ (1 | 2)) = uniform_stride(spec) else { return Ok(None) };
         if conv.q_params.is_some()
             || conv.kernel_fmt != KernelFormat::OIHW
@@ -201,16 +188,13 @@ impl Depthwise3x3 {
             len if len == c => bias,
             _ => return Ok(None),
         };
-        let rank = if spec.data_format == DataFormat::NCHW { 4 } else { 3 };
-        if !output_is(node, &shape_like(rank, [n, c, (h - 1) / stride + 1, (w - 1) / stride + 1])) {
-            return Ok(None);
-        }
-        Ok(Some(Depthwise3x3 {
+        let op = Depthwise3x3 {
             stride,
             taps: Arc::new(taps),
             bias: Arc::new(tensor1(&bias)),
             activation: Activation::Identity,
-        }))
+        };
+        Ok(output_is(node, &op.output_shape(&shape)?).then_some(op))
     }
 
     /// `node` as the same convolution with a ReLU, when it is `max(x, 0)` of
@@ -251,18 +235,14 @@ impl EvalOp for Depthwise3x3 {
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let input = args_1!(inputs);
-        let [_, c, h, w] = nchw(input.shape())?;
-        // SAFETY: every element is written below (each output row whole) before it is read.
-        let mut output = unsafe { Tensor::uninitialized::<f32>(&self.output_shape(input.shape())?)? };
         let (taps, bias) = (self.taps.try_as_plain_ram()?, self.bias.try_as_plain_ram()?);
         let (taps, bias) = (taps.as_slice::<f32>()?, bias.as_slice::<f32>()?);
-        let x = input.try_as_plain_ram()?;
-        let mut out = output.try_as_plain_ram_mut()?;
-        let planes = Planes { x: x.as_slice::<f32>()?, out: out.as_slice_mut::<f32>()?, channels: c, h, w };
+        let c = nchw(input.shape())?[1];
         ensure!(taps.len() == 9 * c && bias.len() == c, "weights for {} channels, the input has {c}", bias.len());
-        ensure!(has_avx2(), "this CPU has no AVX2");
-        // SAFETY: the CPU has AVX2, checked just above.
-        unsafe { depthwise_avx2(planes, self.stride, taps, bias, self.activation) };
+        let output = over_planes(&input, &self.output_shape(input.shape())?, |planes| {
+            // SAFETY: `over_planes` runs this only on a CPU with AVX2.
+            unsafe { depthwise_avx2(planes, self.stride, taps, bias, self.activation) }
+        })?;
         Ok(tvec!(output.into_tvalue()))
     }
 }
@@ -299,6 +279,21 @@ fn with_plane(shape: &[usize], h: usize, w: usize) -> TractResult<TVec<usize>> {
     ensure!(rank >= 2, "shape {shape:?} has no plane");
     (out[rank - 2], out[rank - 1]) = (h, w);
     Ok(out)
+}
+
+/// A new tensor of `out_shape` (the output's plane computed from each of
+/// `input`'s channel planes) filled by `kernel`, which must write every
+/// element of it; run only on a CPU with AVX2, which the kernels are
+/// compiled for.
+fn over_planes(input: &Tensor, out_shape: &[usize], kernel: impl FnOnce(Planes)) -> TractResult<Tensor> {
+    let [_, channels, h, w] = nchw(input.shape())?;
+    ensure!(has_avx2(), "this CPU has no AVX2");
+    // SAFETY: `kernel` writes every element (each output row whole) before anything reads it.
+    let mut output = unsafe { Tensor::uninitialized::<f32>(out_shape)? };
+    let x = input.try_as_plain_ram()?;
+    let mut out = output.try_as_plain_ram_mut()?;
+    kernel(Planes { x: x.as_slice::<f32>()?, out: out.as_slice_mut::<f32>()?, channels, h, w });
+    Ok(output)
 }
 
 /// The channel planes of an input and of its output, `h` x `w` in, any size
@@ -598,7 +593,8 @@ struct MaxPool2x2;
 impl MaxPool2x2 {
     fn for_node(model: &TypedModel, node: &TypedNode, pool: &MaxPool) -> TractResult<Option<MaxPool2x2>> {
         let spec = &pool.pool_spec;
-        let Some([n, c, h, w]) = channels_first(model, node, spec.data_format)? else { return Ok(None) };
+        let Some(shape) = channels_first(model, node, spec.data_format)? else { return Ok(None) };
+        let Ok([_, _, h, w]) = nchw(&shape) else { return Ok(None) };
         let unpadded = match &spec.padding {
             PaddingSpec::Valid => true,
             PaddingSpec::Explicit(b, a) | PaddingSpec::ExplicitOnnxPool(b, a, false) => {
@@ -606,14 +602,13 @@ impl MaxPool2x2 {
             }
             _ => false,
         };
-        let rank = if spec.data_format == DataFormat::NCHW { 4 } else { 3 };
         if pool.with_index_outputs.is_some()
             || spec.kernel_shape[..] != [2, 2]
             || !unpadded
             || uniform_stride(spec) != Some(2)
             || h < 2
             || w < 2
-            || !output_is(node, &shape_like(rank, [n, c, h / 2, w / 2]))
+            || !output_is(node, &MaxPool2x2::output_shape(&shape)?)
         {
             return Ok(None);
         }
@@ -640,15 +635,10 @@ impl EvalOp for MaxPool2x2 {
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let input = args_1!(inputs);
-        let [_, c, h, w] = nchw(input.shape())?;
-        // SAFETY: every element is written below (each output row whole) before it is read.
-        let mut output = unsafe { Tensor::uninitialized::<f32>(&MaxPool2x2::output_shape(input.shape())?)? };
-        let x = input.try_as_plain_ram()?;
-        let mut out = output.try_as_plain_ram_mut()?;
-        let planes = Planes { x: x.as_slice::<f32>()?, out: out.as_slice_mut::<f32>()?, channels: c, h, w };
-        ensure!(has_avx2(), "this CPU has no AVX2");
-        // SAFETY: the CPU has AVX2, checked just above.
-        unsafe { max_pool_avx2(planes) };
+        let output = over_planes(&input, &MaxPool2x2::output_shape(input.shape())?, |planes| {
+            // SAFETY: `over_planes` runs this only on a CPU with AVX2.
+            unsafe { max_pool_avx2(planes) }
+        })?;
         Ok(tvec!(output.into_tvalue()))
     }
 }

@@ -153,15 +153,17 @@ impl Model {
 
     /// Runs the plan on one f32 input of the spec's shape; returns every output.
     pub fn run(&self, input: Tensor) -> Result<TVec<TValue>> {
-        self.plan
-            .run(tvec!(input.into()))
-            .map_err(|e| FaceError::Inference { model: self.spec.id, detail: format!("{e:#}") })
+        self.plan.run(tvec!(input.into())).map_err(|e| self.inference_error(e))
+    }
+
+    fn inference_error(&self, e: TractError) -> FaceError {
+        FaceError::Inference { model: self.spec.id, detail: format!("{e:#}") }
     }
 
     /// Where one run's time goes: each node's wall time, in the order the
     /// nodes ran (for `tract-profile`).
     pub fn profile(&self, input: Tensor) -> Result<Vec<NodeTime>> {
-        let err = |e: TractError| FaceError::Inference { model: self.spec.id, detail: format!("{e:#}") };
+        let err = |e| self.inference_error(e);
         let mut state = tract_core::plan::SimpleState::new(&self.plan).map_err(err)?;
         let mut times = Vec::new();
         state
