@@ -1,5 +1,5 @@
 //! `trustshot eval flash --session DIR` on recordings written the way a
-//! device writes them (`trustshot::flash_recording::Recorder`). The frames
+//! device writes them (`trustshot::recording::Recorder`). The frames
 //! are SIMULATED (a real sample photo relit by the model in
 //! trustshot-testkit/src/flash_sim.rs): a live recording passes, the same
 //! frames relabelled with another sequence (a replay) do not, and a damaged
@@ -8,7 +8,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use trustshot::flash_recording::{Recorder, Recording, SESSION_FILE};
+use trustshot::recording::{FlashRecording, Recorder, SessionFile, SESSION_FILE};
 use trustshot_face::resize;
 use trustshot_face::{EngineConfig, FaceEngine};
 use trustshot_identity::{FlashConfig, FlashSession};
@@ -43,7 +43,7 @@ fn recorded_sessions_are_judged_again() {
     let displayed = schedule(session.sequence(), 2_000);
     let frames = record(&photo, &face, session.sequence(), &displayed, &Scene::live());
     let live = root.join("live");
-    let mut recorder = Recorder::create(&live, session.sequence()).unwrap();
+    let mut recorder = Recorder::flash(&live, session.sequence()).unwrap();
     let mut shown = 0;
     for (t, frame) in &frames {
         while shown < displayed.len() && displayed[shown] <= *t {
@@ -63,7 +63,7 @@ fn recorded_sessions_are_judged_again() {
     // A replay: the same frames, under a sequence drawn afterwards.
     let replay = root.join("replay");
     std::fs::create_dir_all(&replay).unwrap();
-    let mut recording = Recording::read(&live).unwrap();
+    let mut recording = FlashRecording::read(&live).unwrap();
     let other = FlashSession::with_sequence(config, seeded_sequence(&config, 32)).unwrap();
     recording.sequence = other.sequence().to_vec();
     recording.displayed_ms = schedule(other.sequence(), 2_000);

@@ -4,7 +4,10 @@
 
 use trustshot::delivery::DeliveryError as CoreDelivery;
 use trustshot::enroll::StoreError as CoreStore;
-use trustshot::liveness::{FlashRunError as CoreFlashRun, LivenessError as CorePassive};
+use trustshot::id_check::IdCheckError as CoreIdCheck;
+use trustshot::liveness::{
+    ChallengeRunError as CoreChallengeRun, FlashRunError as CoreFlashRun, LivenessError as CorePassive,
+};
 use trustshot::EnrollError as CoreEnroll;
 use trustshot_evidence::EvidenceError as CoreEvidence;
 use trustshot_face::FaceError as CoreFace;
@@ -43,6 +46,15 @@ impl From<CorePassive> for FaceError {
             CorePassive::Unavailable => FaceError::ModelMissing { detail },
             CorePassive::NoFace => FaceError::NoFace { detail },
             CorePassive::Face(e) => e.into(),
+        }
+    }
+}
+
+impl From<CoreIdCheck> for FaceError {
+    fn from(e: CoreIdCheck) -> Self {
+        match e {
+            CoreIdCheck::Face(e) => e.into(),
+            CoreIdCheck::NoSessionSelfie => FaceError::NoFace { detail: e.to_string() },
         }
     }
 }
@@ -187,8 +199,17 @@ impl From<CoreFlashRun> for LivenessError {
     }
 }
 
-impl From<trustshot::flash_recording::RecordingError> for LivenessError {
-    fn from(e: trustshot::flash_recording::RecordingError) -> Self {
+impl From<CoreChallengeRun> for LivenessError {
+    fn from(e: CoreChallengeRun) -> Self {
+        match e {
+            CoreChallengeRun::Session(e) => e.into(),
+            CoreChallengeRun::Recording(e) => e.into(),
+        }
+    }
+}
+
+impl From<trustshot::recording::RecordingError> for LivenessError {
+    fn from(e: trustshot::recording::RecordingError) -> Self {
         LivenessError::Recording { detail: e.to_string() }
     }
 }

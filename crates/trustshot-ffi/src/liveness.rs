@@ -241,10 +241,19 @@ impl ChallengeSession {
             .map_err(|e| LivenessError::Face { detail: e.to_string() })?;
         Ok(Some(jpeg))
     }
+
+    /// From now on, saves every frame and the challenge to the folder `dir`
+    /// (`trustshot verify-id --session` judges a capture recorded as
+    /// `<capture>/challenge` with its flash in `<capture>/flash`). The
+    /// pictures are faces in the clear: for calibration on test devices with
+    /// consenting testers, never in production.
+    pub fn record_to(&self, dir: String) -> Result<(), LivenessError> {
+        Ok(self.lock().record_to(std::path::Path::new(&dir))?)
+    }
 }
 
 impl ChallengeSession {
-    fn lock(&self) -> std::sync::MutexGuard<'_, ChallengeRun> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, ChallengeRun> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -335,37 +344,41 @@ impl FaceVerifier {
         challenge: Arc<ChallengeSession>,
         flash: Arc<crate::flash::FlashChallenge>,
     ) -> AssuranceResult {
-        let a = flash.with_run(|run| {
+        assurance_result(&flash.with_run(|run| {
             trustshot::assurance::judge(&challenge.lock(), run, self.sdk.config().challenge.same_face_fmr)
-        });
-        let v = a.verdict();
-        AssuranceResult {
-            passed: a.passed,
-            checks: a
-                .checks
-                .iter()
-                .map(|c| AssuranceCheck {
-                    layer: match c.layer {
-                        trustshot::assurance::Layer::Flash => AssuranceLayer::Flash,
-                        trustshot::assurance::Layer::Actions => AssuranceLayer::Actions,
-                        trustshot::assurance::Layer::Passive => AssuranceLayer::Passive,
-                        trustshot::assurance::Layer::SameFace => AssuranceLayer::SameFace,
-                    },
-                    passed: c.passed,
-                    score: c.score,
-                    threshold: c.threshold,
-                })
-                .collect(),
-            receipt_verdict: crate::evidence::EvidenceVerdict {
-                decision: if a.passed {
-                    crate::evidence::ReceiptDecision::Passed
-                } else {
-                    crate::evidence::ReceiptDecision::Failed
-                },
-                scores: v.scores.into_iter().collect(),
-                thresholds: v.thresholds.into_iter().collect(),
-                reasons: v.reasons,
-            },
+        }))
+    }
+}
+
+impl From<trustshot_identity::AssuranceLayer> for AssuranceLayer {
+    fn from(l: trustshot_identity::AssuranceLayer) -> Self {
+        match l {
+            trustshot_identity::AssuranceLayer::Flash => AssuranceLayer::Flash,
+            trustshot_identity::AssuranceLayer::Actions => AssuranceLayer::Actions,
+            trustshot_identity::AssuranceLayer::Passive => AssuranceLayer::Passive,
+            trustshot_identity::AssuranceLayer::SameFace => AssuranceLayer::SameFace,
         }
+    }
+}
+
+pub(crate) fn assurance_result(a: &trustshot::assurance::Assurance) -> AssuranceResult {
+    let v = a.verdict();
+    AssuranceResult {
+        passed: a.passed,
+        checks: a
+            .checks
+            .iter()
+            .map(|c| AssuranceCheck { layer: c.layer.into(), passed: c.passed, score: c.score, threshold: c.threshold })
+            .collect(),
+        receipt_verdict: crate::evidence::EvidenceVerdict {
+            decision: if a.passed {
+                crate::evidence::ReceiptDecision::Passed
+            } else {
+                crate::evidence::ReceiptDecision::Failed
+            },
+            scores: v.scores.into_iter().collect(),
+            thresholds: v.thresholds.into_iter().collect(),
+            reasons: v.reasons,
+        },
     }
 }

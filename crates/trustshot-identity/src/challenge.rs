@@ -203,6 +203,19 @@ pub enum SessionState {
 }
 
 impl SessionState {
+    /// A stable code (the CLI's JSON): `starting`, `holding`, `in_progress`,
+    /// `passed`, `failed` (why: `FailReason::as_str`) or `timed_out`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SessionState::Starting => "starting",
+            SessionState::Holding { .. } => "holding",
+            SessionState::InProgress { .. } => "in_progress",
+            SessionState::Passed => "passed",
+            SessionState::Failed(_) => "failed",
+            SessionState::TimedOut => "timed_out",
+        }
+    }
+
     pub fn is_final(&self) -> bool {
         matches!(self, SessionState::Passed | SessionState::Failed(_) | SessionState::TimedOut)
     }
@@ -402,6 +415,11 @@ impl ChallengeSession {
 
     pub fn actions(&self) -> &[Action] {
         &self.challenge.actions
+    }
+
+    /// The actions and the hold before each prompt.
+    pub fn challenge(&self) -> &Challenge {
+        &self.challenge
     }
 
     pub fn state(&self) -> SessionState {

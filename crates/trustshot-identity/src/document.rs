@@ -97,6 +97,29 @@ pub enum IdReasonCode {
     FaceMismatch,
     /// Between the reject and approve thresholds: a person decides.
     FaceMatchUncertain,
+    /// A layer of the high-assurance liveness session failed (`<layer>_failed`).
+    AssuranceFailed(AssuranceLayer),
+}
+
+/// The layers of a high-assurance liveness session (`trustshot::assurance`),
+/// in the order they are judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssuranceLayer {
+    Flash,
+    Actions,
+    Passive,
+    SameFace,
+}
+
+impl AssuranceLayer {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AssuranceLayer::Flash => "flash",
+            AssuranceLayer::Actions => "actions",
+            AssuranceLayer::Passive => "passive",
+            AssuranceLayer::SameFace => "same_face",
+        }
+    }
 }
 
 impl IdReasonCode {
@@ -122,6 +145,12 @@ impl IdReasonCode {
             IdReasonCode::ScreenRecaptureSuspected => "screen_recapture_suspected",
             IdReasonCode::FaceMismatch => "face_mismatch",
             IdReasonCode::FaceMatchUncertain => "face_match_uncertain",
+            IdReasonCode::AssuranceFailed(layer) => match layer {
+                AssuranceLayer::Flash => "flash_failed",
+                AssuranceLayer::Actions => "actions_failed",
+                AssuranceLayer::Passive => "passive_failed",
+                AssuranceLayer::SameFace => "same_face_failed",
+            },
         }
     }
 }

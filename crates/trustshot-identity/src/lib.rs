@@ -16,7 +16,9 @@ pub mod passive;
 pub mod random;
 
 pub use challenge::{Action, ChallengeConfig, ChallengeSession, FailReason, SessionError, SessionState};
-pub use document::{decide_id, verify_id, DocumentConfig, IdDecision, IdReason, IdReasonCode, IdVerification};
+pub use document::{
+    decide_id, verify_id, AssuranceLayer, DocumentConfig, IdDecision, IdReason, IdReasonCode, IdVerification,
+};
 pub use flash::{
     FlashColour, FlashConfig, FlashError, FlashFailure, FlashProgress, FlashSession, FlashStep, FlashVerdict,
     LightSample,

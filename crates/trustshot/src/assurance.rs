@@ -16,33 +16,13 @@
 use crate::liveness::{ChallengeRun, FlashRun};
 use trustshot_evidence::Verdict;
 use trustshot_face::operating_point;
-use trustshot_identity::SessionState;
-
-/// The layers, in the order they are judged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Layer {
-    Flash,
-    Actions,
-    Passive,
-    SameFace,
-}
-
-impl Layer {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Layer::Flash => "flash",
-            Layer::Actions => "actions",
-            Layer::Passive => "passive",
-            Layer::SameFace => "same_face",
-        }
-    }
-}
+use trustshot_identity::{AssuranceLayer, SessionState};
 
 /// One layer's outcome: its score against its threshold (None when the
 /// layer could not be measured, which fails it).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Check {
-    pub layer: Layer,
+    pub layer: AssuranceLayer,
     pub passed: bool,
     pub score: Option<f32>,
     pub threshold: f32,
@@ -59,23 +39,25 @@ pub struct Assurance {
 pub fn judge(challenge: &ChallengeRun, flash: &FlashRun, same_face_fmr: f64) -> Assurance {
     let flash_check = match flash.verdict() {
         Ok(v) => Check {
-            layer: Layer::Flash,
+            layer: AssuranceLayer::Flash,
             passed: v.passed,
             score: Some(v.correlation),
             threshold: v.config.min_correlation,
         },
-        Err(_) => Check { layer: Layer::Flash, passed: false, score: None, threshold: flash_threshold(flash) },
+        Err(_) => Check { layer: AssuranceLayer::Flash, passed: false, score: None, threshold: flash_threshold(flash) },
     };
     let actions = Check {
-        layer: Layer::Actions,
+        layer: AssuranceLayer::Actions,
         passed: challenge.state() == SessionState::Passed,
         score: Some(if challenge.state() == SessionState::Passed { 1.0 } else { 0.0 }),
         threshold: 1.0,
     };
     let passive = match challenge.passive() {
-        Some(p) => Check { layer: Layer::Passive, passed: p.live, score: Some(p.score), threshold: p.threshold },
+        Some(p) => {
+            Check { layer: AssuranceLayer::Passive, passed: p.live, score: Some(p.score), threshold: p.threshold }
+        }
         None => Check {
-            layer: Layer::Passive,
+            layer: AssuranceLayer::Passive,
             passed: false,
             score: None,
             threshold: trustshot_identity::passive::FUSION.threshold,
@@ -84,7 +66,7 @@ pub fn judge(challenge: &ChallengeRun, flash: &FlashRun, same_face_fmr: f64) -> 
     let same_threshold = operating_point(same_face_fmr).map_or(1.0, |p| p.threshold);
     let same = challenge.baseline_embedding().zip(flash.embedding()).map(|(a, b)| a.cosine(b));
     let same_face = Check {
-        layer: Layer::SameFace,
+        layer: AssuranceLayer::SameFace,
         passed: same.is_some_and(|s| s >= same_threshold),
         score: same,
         threshold: same_threshold,

@@ -18,7 +18,7 @@
 //! assurance        the high-assurance decision: flash + actions + passive + same face
 //! id_check         verify_id                                          (is the seller the person on the ID?)
 //! delivery         seal_delivery, seal_receipt                        (was the parcel delivered here?)
-//! flash_recording  colour-flash sessions saved for device calibration
+//! recording        challenge and colour-flash sessions saved for device calibration
 //! bench            the per-stage bench harness the CLI and the apps run
 //! ```
 
@@ -27,9 +27,9 @@ pub mod bench;
 pub mod config;
 pub mod delivery;
 pub mod enroll;
-pub mod flash_recording;
 pub mod id_check;
 pub mod liveness;
+pub mod recording;
 pub mod sdk;
 pub mod selfie;
 

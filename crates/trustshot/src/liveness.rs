@@ -2,7 +2,7 @@
 //! picture, challenge sessions (head movements, blink) and the screen
 //! colour-flash challenge, each started from the [`Sdk`] with its configuration.
 
-use crate::flash_recording::{Recorder, RecordingError};
+use crate::recording::{ChallengeRecording, FlashRecording, Recorder, RecordingError};
 use crate::sdk::Sdk;
 use std::path::Path;
 use std::sync::Arc;
@@ -125,6 +125,7 @@ pub struct ChallengeRun {
     passive_at: Option<u64>,
     guidance: Vec<Guidance>,
     best: Option<(f32, Frame)>,
+    recorder: Option<Recorder<ChallengeRecording>>,
 }
 
 /// A frame counts as frontal for the best frame within this many degrees of
@@ -148,6 +149,7 @@ impl ChallengeRun {
             passive_at: None,
             guidance: Vec::new(),
             best: None,
+            recorder: None,
         }
     }
 
@@ -160,7 +162,7 @@ impl ChallengeRun {
     }
 
     /// Feeds one camera frame taken at `timestamp_ms` (monotonic, increasing).
-    pub fn push_frame(&mut self, frame: &Frame, timestamp_ms: u64) -> Result<SessionState, SessionError> {
+    pub fn push_frame(&mut self, frame: &Frame, timestamp_ms: u64) -> Result<SessionState, ChallengeRunError> {
         let engine = self.engine.clone();
         let mut live = LiveFrame::new(&engine, frame, &mut self.tracker, timestamp_ms);
         let state = self.session.push_observed(&mut live, timestamp_ms)?;
@@ -175,7 +177,18 @@ impl ChallengeRun {
             }
             self.consider_best(frame, &face);
         }
+        if let Some(r) = self.recorder.as_mut() {
+            r.frame(frame, timestamp_ms)?;
+        }
         Ok(state)
+    }
+
+    /// From now on, saves every frame (after the session took it) and the
+    /// challenge to `dir`, for calibration on a test device. The pictures are
+    /// faces in the clear: never in production (`crate::recording`).
+    pub fn record_to(&mut self, dir: &Path) -> Result<(), RecordingError> {
+        self.recorder = Some(Recorder::challenge(dir, self.session.challenge())?);
+        Ok(())
     }
 
     /// Keeps `frame` if it is frontal and sharper than the best so far.
@@ -217,6 +230,20 @@ pub fn largest_face(faces: &[Face]) -> Option<Face> {
 }
 
 #[derive(Debug, thiserror::Error)]
+pub enum ChallengeRunError {
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Recording(#[from] RecordingError),
+}
+
+impl From<FaceError> for ChallengeRunError {
+    fn from(e: FaceError) -> Self {
+        ChallengeRunError::Session(e.into())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
 pub enum FlashRunError {
     #[error(transparent)]
     Session(#[from] FlashError),
@@ -232,7 +259,7 @@ pub struct FlashRun {
     engine: Arc<FaceEngine>,
     tracker: Tracker,
     session: FlashSession,
-    recorder: Option<Recorder>,
+    recorder: Option<Recorder<FlashRecording>>,
     /// The embedding of the first face measured: whose light response this
     /// is, for the same-face check of a high-assurance session.
     embedding: Option<Embedding>,
@@ -295,9 +322,9 @@ impl FlashRun {
 
     /// From now on, saves every frame and the timings to `dir`, for
     /// calibration on a test device. The pictures are faces in the clear:
-    /// never in production (`crate::flash_recording`).
+    /// never in production (`crate::recording`).
     pub fn record_to(&mut self, dir: &Path) -> Result<(), RecordingError> {
-        self.recorder = Some(Recorder::create(dir, self.session.sequence())?);
+        self.recorder = Some(Recorder::flash(dir, self.session.sequence())?);
         Ok(())
     }
 }

@@ -6,10 +6,11 @@
 //! session passes only when all pass.
 
 use std::sync::OnceLock;
-use trustshot::assurance::{judge, Layer};
+use trustshot::assurance::judge;
 use trustshot::{FlashRun, Sdk, SdkConfig};
 use trustshot_face::Frame;
 use trustshot_identity::challenge::Challenge;
+use trustshot_identity::AssuranceLayer;
 use trustshot_identity::{Action, SessionState};
 use trustshot_testkit::flash_sim::{record, schedule, seeded_sequence, Scene};
 use trustshot_testkit::*;
@@ -58,7 +59,7 @@ fn flash_run(photo: &Frame, scene: Scene) -> FlashRun {
     run
 }
 
-fn layer(a: &trustshot::assurance::Assurance, l: Layer) -> trustshot::assurance::Check {
+fn layer(a: &trustshot::assurance::Assurance, l: AssuranceLayer) -> trustshot::assurance::Check {
     *a.checks.iter().find(|c| c.layer == l).unwrap()
 }
 
@@ -81,16 +82,20 @@ fn every_layer_is_judged_and_all_must_pass() {
 
     // A screen held up (even reflection): the flash fails, so the session does.
     let screen = judge(&challenge, &flash_run(&front, Scene::flat_screen()), fmr);
-    assert!(!layer(&screen, Layer::Flash).passed && !screen.passed, "{screen:?}");
+    assert!(!layer(&screen, AssuranceLayer::Flash).passed && !screen.passed, "{screen:?}");
     assert!(screen.verdict().reasons.contains(&"flash_failed".to_string()));
 
     // Someone else under the flash: the same-face layer fails.
     let other = sdk().frame(&trustshot::Image::Encoded(&sample_bytes("biden.jpg"))).unwrap();
     let swapped = judge(&challenge, &flash_run(&other, Scene::live()), fmr);
-    assert!(!layer(&swapped, Layer::SameFace).passed && !swapped.passed, "{swapped:?}");
+    assert!(!layer(&swapped, AssuranceLayer::SameFace).passed && !swapped.passed, "{swapped:?}");
 
     // An unfinished challenge fails the actions layer.
     let unfinished = sdk().start_challenge(2).unwrap();
     let early = judge(&unfinished, &flash_run(&front, Scene::live()), fmr);
-    assert!(!layer(&early, Layer::Actions).passed && !layer(&early, Layer::Passive).passed && !early.passed);
+    assert!(
+        !layer(&early, AssuranceLayer::Actions).passed
+            && !layer(&early, AssuranceLayer::Passive).passed
+            && !early.passed
+    );
 }

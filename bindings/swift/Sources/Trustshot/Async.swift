@@ -35,6 +35,12 @@ public extension FaceVerifier {
         try await offMain { try self.verifyId(document: document, selfie: selfie) }
     }
 
+    /// The high-assurance ID check over a finished challenge and colour-flash session.
+    func verifyIdSessionAsync(document: ImageInput, challenge: ChallengeSession,
+                              flash: FlashChallenge) async throws -> IdResult {
+        try await offMain { try self.verifyIdSession(document: document, challenge: challenge, flash: flash) }
+    }
+
     func sealDeliveryAsync(request: EvidenceRequest, photo: ImageInput, options: SealOptions,
                            recipientsPem: [String], signer: DeviceSigner) async throws -> SealedEvidence {
         try await offMain {

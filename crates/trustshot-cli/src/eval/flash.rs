@@ -1,6 +1,6 @@
 //! `trustshot eval flash --session DIR`: judges a recorded colour-flash
 //! session again (the folder `FlashChallenge.record_to` writes on a device;
-//! format in `trustshot::flash_recording`), with the default thresholds or
+//! format in `trustshot::recording`), with the default thresholds or
 //! the ones given, and prints every measured value. This is how the flash
 //! thresholds get calibrated on real device captures.
 
@@ -10,7 +10,7 @@ use crate::output::round;
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use trustshot::flash_recording::Recording;
+use trustshot::recording::{FlashRecording, SessionFile};
 use trustshot::{FlashRun, SdkConfig};
 use trustshot_identity::{FlashConfig, FlashSession};
 
@@ -27,36 +27,16 @@ pub struct FlashArgs {
 }
 
 pub fn run(models: &Path, args: &FlashArgs) -> Result<Report, String> {
-    let recording = Recording::read(&args.session).map_err(|e| format!("{}: {e}", args.session.display()))?;
+    let recording = FlashRecording::read(&args.session).map_err(|e| format!("{}: {e}", args.session.display()))?;
     let sdk = load_sdk(models, SdkConfig::default())?;
     let defaults = sdk.config().flash;
     let config = FlashConfig { max_lag_ms: args.max_lag_ms.unwrap_or(defaults.max_lag_ms), ..defaults };
     let session = FlashSession::with_sequence(config, recording.sequence.clone()).map_err(|e| e.to_string())?;
     let mut run = FlashRun::with_session(&sdk, session);
-    // Display reports and frames in time order, as the device fed them.
-    let (mut shown, mut failures, mut no_face) = (0, Vec::new(), 0);
-    for (file, t) in &recording.frames {
-        while shown < recording.displayed_ms.len() && recording.displayed_ms[shown] <= *t {
-            run.displayed(shown, recording.displayed_ms[shown]).map_err(|e| e.to_string())?;
-            shown += 1;
-        }
-        let frame = match read_frame(sdk.engine(), &args.session.join(file)) {
-            Ok(f) => f,
-            Err(e) => {
-                failures.push((file.clone(), e));
-                continue;
-            }
-        };
-        let measured = run.progress().frames_measured;
-        let progress = run.push_frame(&frame, *t).map_err(|e| format!("{file}: {e}"))?;
-        no_face += usize::from(progress.frames_measured == measured);
-    }
-    while shown < recording.displayed_ms.len() {
-        run.displayed(shown, recording.displayed_ms[shown]).map_err(|e| e.to_string())?;
-        shown += 1;
-    }
-    // The recording ends here: a sequence that outlasts it is judged on what was recorded.
-    run.close().map_err(|e| e.to_string())?;
+    let failures = recording
+        .replay(&mut run, |file| read_frame(sdk.engine(), &args.session.join(file)))
+        .map_err(|e| e.to_string())?;
+    let no_face = recording.frames.len() - failures.len() - run.progress().frames_measured;
     let v = run.verdict().map_err(|e| e.to_string())?;
     let c = v.config;
     let out = json!({

@@ -37,6 +37,13 @@ suspend fun FaceVerifier.verifyAsync(probe: ImageInput, references: List<ImageIn
 suspend fun FaceVerifier.verifyIdAsync(document: ImageInput, selfie: ImageInput): IdResult =
     offMain { verifyId(document, selfie) }
 
+/** The high-assurance ID check over a finished challenge and colour-flash session. */
+suspend fun FaceVerifier.verifyIdSessionAsync(
+    document: ImageInput,
+    challenge: ChallengeSession,
+    flash: FlashChallenge,
+): IdResult = offMain { verifyIdSession(document, challenge, flash) }
+
 suspend fun FaceVerifier.checkLivenessAsync(image: ImageInput): LivenessResult = offMain { checkLiveness(image) }
 
 suspend fun FaceVerifier.sealDeliveryAsync(

@@ -430,12 +430,26 @@ class TrustshotTest {
     }
 
     @Test
-    fun aHighAssuranceDecisionNamesEveryLayerAndGoesIntoTheReceipt() {
+    fun aHighAssuranceDecisionNamesEveryLayerAndGoesIntoTheReceipt(@TempDir dir: File): Unit = runBlocking {
         verifier.startChallenge(2u).use { challenge ->
             verifier.startFlashChallenge().use { flash ->
                 // The flash answered (SIMULATED reflection), the challenge only started.
                 assertTrue(runFlash(flash, flashFrames(flash, respond = true)).passed)
+                // No frame yet: no selfie to compare with an ID.
+                assertFailsWith<FaceException.NoFace> { verifier.verifyIdSession(sample("obama3.jpg"), challenge, flash) }
+                challenge.recordTo(File(dir, "challenge").path)
                 challenge.pushFrame(sample("obama.jpg"), 1_000u)
+                val challengeTsv = File(dir, "challenge/challenge.tsv").readLines()
+                assertEquals("trustshot-challenge-session\t1", challengeTsv.first())
+                assertEquals(2, challengeTsv.count { it.startsWith("action\t") })
+                assertEquals(listOf("frame\tframe-00000.jpg\t1000"), challengeTsv.filter { it.startsWith("frame\t") })
+                // The ID check of the session: the actions were not done, so it is rejected with that reason.
+                val id = verifier.verifyIdSessionAsync(sample("obama3.jpg"), challenge, flash)
+                assertEquals(IdVerdict.REJECT, id.decision)
+                assertContains(id.reasons.map { it.code }, IdReasonCode.AssuranceFailed(AssuranceLayer.ACTIONS))
+                assertEquals(AssuranceLayer.entries.toSet(), id.assurance!!.checks.map { it.layer }.toSet())
+                assertTrue(id.faceMatch!! > id.rejectThreshold, id.toString())
+                assertNull(verifier.verifyId(sample("obama3.jpg"), sample("obama.jpg")).assurance)
                 val r = verifier.judgeHighAssurance(challenge, flash)
                 assertFalse(r.passed)
                 assertEquals(AssuranceLayer.entries.toSet(), r.checks.map { it.layer }.toSet())
