@@ -50,6 +50,7 @@ pub fn model_dir(flag: &Option<PathBuf>) -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    return_large_buffers_to_the_system();
     let cli = Cli::parse();
     let models = model_dir(&cli.models);
     let result = match cli.command {
@@ -66,6 +67,28 @@ fn main() -> ExitCode {
             eprintln!("trustshot: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// glibc raises its mmap threshold to the size of the largest block freed so
+/// far (up to 32 MiB). Loading the models frees blocks of up to 26 MB
+/// (SFace's fully connected weights expanded to f32, and the copy tract makes
+/// when it changes their axes), so from then on blocks of every size came
+/// from the heap and freed heap memory was kept: the selfie bench peaked at
+/// ~140 MiB RSS for ~83 MB of live heap. Fixed settings turn the adjustment
+/// off: blocks from 4 MiB are mapped and returned to the system when freed;
+/// the heap keeps up to 32 MiB free at its top, so that each inference reuses
+/// the pages of the previous one (with glibc's 128 KiB trim threshold it paid
+/// page faults for them again: detection 1.6x slower). Peak RSS ~103 MiB, same
+/// speed (models/README.md, "Memory"). The process owner's choice, so it is
+/// made here and never in the library: apps run under their platform's allocator.
+fn return_large_buffers_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; it is called before any
+    // other thread exists. A refusal (return 0) leaves glibc's default.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 32 << 20);
     }
 }
 
