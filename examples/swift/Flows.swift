@@ -18,9 +18,16 @@ func driverSelfieCheck(verifier: FaceVerifier, store: EnrollmentStore, selfieJpe
     }
 }
 
-/// Flow 2: a seller's selfie against their ID; the result goes to a reviewer unless approved.
-func sellerIdCheck(verifier: FaceVerifier, documentJpeg: Data, selfieJpeg: Data) throws -> IdResult {
-    let result = try verifier.verifyId(document: .encoded(bytes: documentJpeg), selfie: .encoded(bytes: selfieJpeg))
+/// Flow 2: a seller against their ID, in the high-assurance flow: `challenge` and `flash` are the
+/// finished sessions of one capture (ChallengeView, then the colour flash); the selfie compared
+/// with the ID is the session's best frame. The result goes to a reviewer unless approved.
+func sellerIdCheck(verifier: FaceVerifier, documentJpeg: Data, challenge: ChallengeSession,
+                   flash: FlashChallenge) throws -> IdResult {
+    let result = try verifier.verifyIdSession(document: .encoded(bytes: documentJpeg), challenge: challenge,
+                                              flash: flash)
+    for check in result.assurance?.checks ?? [] {
+        print("\(check.layer): passed \(check.passed), threshold \(check.threshold)")
+    }
     for reason in result.reasons {
         print("\(reason.code): measured \(reason.measured), threshold \(reason.threshold)")
     }
