@@ -375,6 +375,43 @@ mod tests {
         }
     }
 
+    /// Every prefix of a valid file, and the file with each byte replaced by
+    /// a tab, a newline, a digit, a letter or a non-ASCII byte, reads as a
+    /// recording or is refused as malformed: never a panic (the parsers'
+    /// bounded stand-in for a fuzzer; their crate links the models).
+    fn survives_damage<S: SessionFile>(valid: &str) {
+        let bytes = valid.as_bytes();
+        let mut texts: Vec<Vec<u8>> = (0..bytes.len()).map(|n| bytes[..n].to_vec()).collect();
+        for i in 0..bytes.len() {
+            for b in [b'\t', b'\n', b'9', b'x', 0xC3] {
+                let mut t = bytes.to_vec();
+                t[i] = b;
+                texts.push(t);
+            }
+        }
+        for t in texts {
+            match S::parse(&String::from_utf8_lossy(&t)) {
+                Ok(_) | Err(RecordingError::Malformed { .. }) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_session_files_are_read_or_refused_never_a_panic() {
+        let flash = FlashRecording {
+            sequence: vec![FlashStep { colour: FlashColour::Red, duration_ms: 300 }],
+            displayed_ms: vec![1_000],
+            frames: vec![("frame-00000.jpg".into(), 1_033)],
+        };
+        survives_damage::<FlashRecording>(&flash.to_tsv());
+        let challenge = ChallengeRecording {
+            challenge: Challenge { actions: vec![Action::Blink], holds_ms: vec![400] },
+            frames: vec![("frame-00000.jpg".into(), 5)],
+        };
+        survives_damage::<ChallengeRecording>(&challenge.to_tsv());
+    }
+
     #[test]
     fn a_challenge_recording_reads_back_and_bad_lines_are_refused_by_line() {
         let r = ChallengeRecording {
