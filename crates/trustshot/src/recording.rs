@@ -67,7 +67,6 @@ pub trait SessionFile: Sized {
     fn to_tsv(&self) -> String;
     fn parse(text: &str) -> Result<Self, RecordingError>;
     /// (file name in the folder, timestamp).
-    fn frames(&self) -> &[(String, u64)];
     fn frames_mut(&mut self) -> &mut Vec<(String, u64)>;
 
     /// Reads the session file of `dir`.
@@ -126,10 +125,6 @@ impl SessionFile for FlashRecording {
         Ok(r)
     }
 
-    fn frames(&self) -> &[(String, u64)] {
-        &self.frames
-    }
-
     fn frames_mut(&mut self) -> &mut Vec<(String, u64)> {
         &mut self.frames
     }
@@ -172,10 +167,6 @@ impl SessionFile for ChallengeRecording {
             _ => Err(bad("expected an action or frame record")),
         })?;
         Ok(ChallengeRecording { challenge, frames })
-    }
-
-    fn frames(&self) -> &[(String, u64)] {
-        &self.frames
     }
 
     fn frames_mut(&mut self) -> &mut Vec<(String, u64)> {
@@ -240,7 +231,7 @@ impl<S: SessionFile> Recorder<S> {
     }
 
     pub fn frame(&mut self, frame: &Frame, timestamp_ms: u64) -> Result<(), RecordingError> {
-        let name = format!("frame-{:05}.jpg", self.recording.frames().len());
+        let name = format!("frame-{:05}.jpg", self.recording.frames_mut().len());
         let jpeg = encode_jpeg(frame, 95).map_err(|e| RecordingError::Encode(e.to_string()))?;
         std::fs::write(self.dir.join(&name), jpeg)?;
         self.recording.frames_mut().push((name, timestamp_ms));
@@ -293,12 +284,11 @@ impl FlashRecording {
                 shown += 1;
             }
             match load(file) {
-                Ok(frame) => run.push_frame(&frame, *t)?,
-                Err(e) => {
-                    unreadable.push((file.clone(), e));
-                    continue;
+                Ok(frame) => {
+                    run.push_frame(&frame, *t)?;
                 }
-            };
+                Err(e) => unreadable.push((file.clone(), e)),
+            }
         }
         while shown < self.displayed_ms.len() {
             run.displayed(shown, self.displayed_ms[shown])?;
@@ -323,12 +313,11 @@ impl ChallengeRecording {
                 break;
             }
             match load(file) {
-                Ok(frame) => run.push_frame(&frame, *t)?,
-                Err(e) => {
-                    unreadable.push((file.clone(), e));
-                    continue;
+                Ok(frame) => {
+                    run.push_frame(&frame, *t)?;
                 }
-            };
+                Err(e) => unreadable.push((file.clone(), e)),
+            }
         }
         Ok(unreadable)
     }
