@@ -400,21 +400,25 @@ fn tile_origins(w: u32, h: u32, tile: u32) -> Vec<(u32, u32)> {
 pub fn letterbox(frame: &Frame, rw: u32, rh: u32, spec: &ModelSpec) -> Tensor {
     let (cw, ch) = detector_canvas(spec);
     let scaled = if (rw, rh) == (frame.width(), frame.height()) { frame.clone() } else { resize(frame, rw, rh) };
-    let rw = rw as usize;
-    let mut pixels = vec![0u8; cw * ch * 3];
-    if is_transposed(spec) {
-        // Pixel (x, y) of the canvas goes to row x, column y: a canvas `ch` wide.
-        for (y, row) in scaled.rgb().chunks_exact(rw * 3).enumerate() {
-            for (x, p) in row.chunks_exact(3).enumerate() {
-                pixels[(x * ch + y) * 3..(x * ch + y) * 3 + 3].copy_from_slice(p);
-            }
+    // Straight into the tensor's three planes (no canvas of bytes first).
+    let plane = cw * ch;
+    let mut data = vec![0f32; 3 * plane];
+    let (first, rest) = data.split_at_mut(plane);
+    let (second, third) = rest.split_at_mut(plane);
+    let order = match spec.channels {
+        Channels::Bgr => [2, 1, 0],
+        Channels::Rgb => [0, 1, 2],
+    };
+    let transposed = is_transposed(spec);
+    for (y, row) in scaled.rgb().chunks_exact(rw as usize * 3).enumerate() {
+        for (x, p) in row.chunks_exact(3).enumerate() {
+            // Pixel (x, y) of the canvas; of a transposed plan, row x, column y of a canvas `ch` wide.
+            let i = if transposed { x * ch + y } else { y * cw + x };
+            (first[i], second[i], third[i]) = (p[order[0]] as f32, p[order[1]] as f32, p[order[2]] as f32);
         }
-        return spec.input(&pixels);
     }
-    for (y, row) in scaled.rgb().chunks_exact(rw * 3).enumerate() {
-        pixels[y * cw * 3..y * cw * 3 + row.len()].copy_from_slice(row);
-    }
-    spec.input(&pixels)
+    let shape = if transposed { (1, 3, cw, ch) } else { (1, 3, ch, cw) };
+    tract_core::ndarray::Array4::from_shape_vec(shape, data).expect("buffer sized from the shape").into()
 }
 
 fn face_is_finite(f: &Face) -> bool {

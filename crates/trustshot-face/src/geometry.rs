@@ -134,11 +134,10 @@ pub(crate) fn similarity(src: &[Point], dst: &[Point]) -> Option<Affine> {
 pub fn warp_affine(frame: &Frame, to_output: &Affine, width: u32, height: u32) -> Frame {
     let inv = to_output.invert().unwrap_or(Affine { m: [[0.0; 3]; 2] });
     let mut out = vec![0u8; width as usize * height as usize * 3];
-    for v in 0..height {
-        for u in 0..width {
+    for (v, row) in out.chunks_exact_mut(width as usize * 3).enumerate() {
+        for (u, o) in row.chunks_exact_mut(3).enumerate() {
             let p = inv.apply(Point::new(u as f32, v as f32));
-            let o = (v as usize * width as usize + u as usize) * 3;
-            out[o..o + 3].copy_from_slice(&bilinear(frame, p.x, p.y));
+            o.copy_from_slice(&bilinear(frame, p.x, p.y));
         }
     }
     Frame::from_rgb(width, height, out).expect("buffer sized from width and height")
@@ -151,24 +150,56 @@ pub(crate) fn bilinear(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
     if !(x > -1.0 && y > -1.0 && x < w as f32 && y < h as f32) {
         return [0, 0, 0];
     }
-    let (x0, y0) = (x.floor() as i64, y.floor() as i64);
+    let (x0, y0) = (floor_above_minus_one(x), floor_above_minus_one(y));
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-    let px = |xx: i64, yy: i64| -> [f32; 3] {
+    let mix = |p00: [u8; 3], p10: [u8; 3], p01: [u8; 3], p11: [u8; 3]| -> [u8; 3] {
+        let channel = |c: usize| {
+            let (p00, p10, p01, p11) = (p00[c] as f32, p10[c] as f32, p01[c] as f32, p11[c] as f32);
+            let top = p00 + (p10 - p00) * fx;
+            let bottom = p01 + (p11 - p01) * fx;
+            round_to_u8(top + (bottom - top) * fy)
+        };
+        [channel(0), channel(1), channel(2)]
+    };
+    if x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h {
+        // All four taps inside: the common case, without a check per tap.
+        let (rgb, stride) = (frame.rgb(), w as usize * 3);
+        let i = (y0 as usize * w as usize + x0 as usize) * 3;
+        let tap = |j: usize| [rgb[j], rgb[j + 1], rgb[j + 2]];
+        return mix(tap(i), tap(i + 3), tap(i + stride), tap(i + stride + 3));
+    }
+    let px = |xx: i64, yy: i64| -> [u8; 3] {
         if xx < 0 || yy < 0 || xx >= w || yy >= h {
-            [0.0; 3]
+            [0; 3]
         } else {
-            let p = frame.pixel(xx as u32, yy as u32);
-            [p[0] as f32, p[1] as f32, p[2] as f32]
+            frame.pixel(xx as u32, yy as u32)
         }
     };
-    let (p00, p10, p01, p11) = (px(x0, y0), px(x0 + 1, y0), px(x0, y0 + 1), px(x0 + 1, y0 + 1));
-    let mut out = [0u8; 3];
-    for c in 0..3 {
-        let top = p00[c] + (p10[c] - p00[c]) * fx;
-        let bottom = p01[c] + (p11[c] - p01[c]) * fx;
-        out[c] = (top + (bottom - top) * fy).round().clamp(0.0, 255.0) as u8;
+    mix(px(x0, y0), px(x0 + 1, y0), px(x0, y0 + 1), px(x0 + 1, y0 + 1))
+}
+
+/// `v.floor()` for `v > -1`, without a call into libm (x86_64's baseline has
+/// no rounding instruction, and this runs per output pixel).
+#[inline]
+fn floor_above_minus_one(v: f32) -> i64 {
+    let t = v as i64;
+    if (t as f32) > v {
+        t - 1
+    } else {
+        t
     }
-    out
+}
+
+/// `v.round()` (half away from zero) saturated to 0..=255, without libm:
+/// the integer part plus one when the fraction (exact below 2^23) is at least a half.
+#[inline]
+fn round_to_u8(v: f32) -> u8 {
+    // Zero, negative or NaN.
+    if v.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+        return 0;
+    }
+    let t = (v as u32).min(255);
+    (t + (v - t as f32 >= 0.5) as u32).min(255) as u8
 }
 
 /// The rectangle [x0, x0 + w) x [y0, y0 + h) of `frame`, which must lie inside it.
@@ -194,17 +225,31 @@ pub fn resize(frame: &Frame, width: u32, height: u32) -> Frame {
     if source.width() == width && source.height() == height {
         return source;
     }
-    let (sx, sy) = (source.width() as f32 / width as f32, source.height() as f32 / height as f32);
+    // Align pixel areas (not centres) so the picture does not shift. The
+    // taps and weights of each column and row are computed once.
+    let taps = |out: u32, src: u32| -> Vec<(usize, usize, f32)> {
+        let scale = src as f32 / out as f32;
+        (0..out)
+            .map(|i| {
+                let p = ((i as f32 + 0.5) * scale - 0.5).max(0.0).min(src as f32 - 1.0);
+                let p0 = p.floor() as u32;
+                (p0 as usize, (p0 + 1).min(src - 1) as usize, p - p0 as f32)
+            })
+            .collect()
+    };
+    let (columns, rows) = (taps(width, source.width()), taps(height, source.height()));
+    let (rgb, stride) = (source.rgb(), source.width() as usize * 3);
     let mut out = vec![0u8; width as usize * height as usize * 3];
-    for v in 0..height {
-        // Align pixel areas (not centres) so the picture does not shift.
-        let y = ((v as f32 + 0.5) * sy - 0.5).max(0.0);
-        for u in 0..width {
-            let x = ((u as f32 + 0.5) * sx - 0.5).max(0.0);
-            let o = (v as usize * width as usize + u as usize) * 3;
-            let x = x.min(source.width() as f32 - 1.0);
-            let y = y.min(source.height() as f32 - 1.0);
-            out[o..o + 3].copy_from_slice(&bilinear_clamped(&source, x, y));
+    for (out_row, &(y0, y1, fy)) in out.chunks_exact_mut(width as usize * 3).zip(&rows) {
+        let (r0, r1) = (&rgb[y0 * stride..(y0 + 1) * stride], &rgb[y1 * stride..(y1 + 1) * stride]);
+        for (o, &(x0, x1, fx)) in out_row.chunks_exact_mut(3).zip(&columns) {
+            for c in 0..3 {
+                let (p00, p10) = (r0[x0 * 3 + c] as f32, r0[x1 * 3 + c] as f32);
+                let (p01, p11) = (r1[x0 * 3 + c] as f32, r1[x1 * 3 + c] as f32);
+                let top = p00 + (p10 - p00) * fx;
+                let bottom = p01 + (p11 - p01) * fx;
+                o[c] = round_to_u8(top + (bottom - top) * fy);
+            }
         }
     }
     Frame::from_rgb(width, height, out).expect("buffer sized from width and height")
@@ -260,47 +305,55 @@ pub fn square_crop(frame: &Frame, bbox: &Rect, size: u32) -> Frame {
     Frame::from_rgb(size as u32, size as u32, out).expect("buffer sized from size")
 }
 
-/// Bilinear sample with edge pixels repeated (for resizing, where the borders are real).
-fn bilinear_clamped(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
-    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (x1, y1) = ((x0 + 1).min(frame.width() - 1), (y0 + 1).min(frame.height() - 1));
-    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-    let (p00, p10, p01, p11) = (frame.pixel(x0, y0), frame.pixel(x1, y0), frame.pixel(x0, y1), frame.pixel(x1, y1));
-    let mut out = [0u8; 3];
-    for c in 0..3 {
-        let top = p00[c] as f32 + (p10[c] as f32 - p00[c] as f32) * fx;
-        let bottom = p01[c] as f32 + (p11[c] as f32 - p01[c] as f32) * fx;
-        out[c] = (top + (bottom - top) * fy).round() as u8;
-    }
-    out
-}
-
 /// Averages `k` x `k` blocks (the last partial row/column of blocks is dropped).
 fn box_shrink(frame: &Frame, k: u32) -> Frame {
-    let (w, h) = (frame.width() / k, frame.height() / k);
-    let src = frame.rgb();
-    let sw = frame.width() as usize;
-    let k = k as usize;
-    let mut out = vec![0u8; w as usize * h as usize * 3];
-    let mut acc = vec![0u32; w as usize * 3];
-    for by in 0..h as usize {
-        acc.iter_mut().for_each(|a| *a = 0);
+    // The camera and photo sizes onto the detector's canvases (1280 px to
+    // 640 or 256: 2 and 5; 1920: 3 and 7; 4000: 6) get a constant block
+    // size, so the division per pixel becomes a multiplication.
+    match k {
+        2 => box_shrink_by::<2>(frame),
+        3 => box_shrink_by::<3>(frame),
+        4 => box_shrink_by::<4>(frame),
+        5 => box_shrink_by::<5>(frame),
+        6 => box_shrink_by::<6>(frame),
+        7 => box_shrink_by::<7>(frame),
+        8 => box_shrink_by::<8>(frame),
+        _ => box_shrink_any::<u32>(frame, k as usize),
+    }
+}
+
+fn box_shrink_by<const K: usize>(frame: &Frame) -> Frame {
+    box_shrink_any::<u16>(frame, K)
+}
+
+/// Sums `k` rows column by column (one pass the compiler vectorises; `T`
+/// holds `k` x 255), then `k` neighbouring pixels of that sum per output pixel.
+#[inline(always)]
+fn box_shrink_any<T>(frame: &Frame, k: usize) -> Frame
+where
+    T: Copy + Default + From<u8> + Into<u32> + std::ops::AddAssign,
+{
+    let (w, h) = (frame.width() as usize / k, frame.height() as usize / k);
+    let (src, stride) = (frame.rgb(), frame.width() as usize * 3);
+    let span = w * k * 3;
+    let n = (k * k) as u32;
+    let mut out = vec![0u8; w * h * 3];
+    let mut columns = vec![T::default(); span];
+    for (by, out_row) in out.chunks_exact_mut(w * 3).enumerate() {
+        columns.fill(T::default());
         for y in by * k..(by + 1) * k {
-            let row = &src[y * sw * 3..(y * sw + w as usize * k) * 3];
-            for (bx, block) in row.chunks_exact(k * 3).enumerate() {
-                for px in block.chunks_exact(3) {
-                    acc[bx * 3] += px[0] as u32;
-                    acc[bx * 3 + 1] += px[1] as u32;
-                    acc[bx * 3 + 2] += px[2] as u32;
-                }
+            for (sum, &v) in columns.iter_mut().zip(&src[y * stride..y * stride + span]) {
+                *sum += T::from(v);
             }
         }
-        let n = (k * k) as u32;
-        for (o, a) in out[by * w as usize * 3..(by + 1) * w as usize * 3].iter_mut().zip(&acc) {
-            *o = ((a + n / 2) / n) as u8;
+        for (o, block) in out_row.chunks_exact_mut(3).zip(columns.chunks_exact(3 * k)) {
+            for c in 0..3 {
+                let sum: u32 = (0..k).map(|i| block[i * 3 + c].into()).sum();
+                o[c] = ((sum + n / 2) / n) as u8;
+            }
         }
     }
-    Frame::from_rgb(w, h, out).expect("buffer sized from width and height")
+    Frame::from_rgb(w as u32, h as u32, out).expect("buffer sized from width and height")
 }
 
 #[cfg(test)]
@@ -361,6 +414,39 @@ mod tests {
         let f = Frame::from_rgb(64, 64, checker).unwrap();
         let c = square_crop(&f, &Rect { x: 0.0, y: 0.0, w: 64.0, h: 64.0 }, 8);
         assert!(c.rgb().iter().all(|&v| (127..=128).contains(&v)), "{:?}", c.rgb());
+    }
+
+    #[test]
+    fn the_rounding_helpers_are_std_floor_and_round() {
+        for i in 0..400_000u32 {
+            let v = i as f32 / 1021.0 - 30.0;
+            assert_eq!(round_to_u8(v), v.round().clamp(0.0, 255.0) as u8, "{v}");
+            let half = i as f32 * 0.5 - 20.0;
+            assert_eq!(round_to_u8(half), half.round().clamp(0.0, 255.0) as u8, "{half}");
+            if v > -1.0 {
+                assert_eq!(floor_above_minus_one(v), v.floor() as i64, "{v}");
+            }
+        }
+        assert_eq!(round_to_u8(f32::NAN), 0);
+        assert_eq!(round_to_u8(1e9), 255);
+    }
+
+    #[test]
+    fn every_block_size_shrinks_as_the_general_code_does() {
+        let (w, h) = (131u32, 77u32);
+        let mut seed = 1u32;
+        let rgb: Vec<u8> = (0..w * h * 3)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (seed >> 24) as u8
+            })
+            .collect();
+        let f = Frame::from_rgb(w, h, rgb).unwrap();
+        for k in 2..=9 {
+            let general = box_shrink_any::<u32>(&f, k as usize);
+            assert_eq!(box_shrink(&f, k).rgb(), general.rgb(), "k {k}");
+            assert_eq!((general.width(), general.height()), (w / k, h / k));
+        }
     }
 
     #[test]

@@ -153,7 +153,16 @@ impl Model {
 
     /// Runs the plan on one f32 input of the spec's shape; returns every output.
     pub fn run(&self, input: Tensor) -> Result<TVec<TValue>> {
-        self.plan.run(tvec!(input.into())).map_err(|e| self.inference_error(e))
+        let err = |e| self.inference_error(e);
+        let mut state = tract_core::plan::SimpleState::new(&self.plan).map_err(err)?;
+        state
+            .run_plan_with_eval(tvec!(input.into()), |session, op_state, node, inputs| {
+                let outputs = tract_core::plan::eval(session, op_state, node, inputs);
+                #[cfg(target_arch = "x86_64")]
+                crate::kernels::clear_upper_vector_state();
+                outputs
+            })
+            .map_err(err)
     }
 
     fn inference_error(&self, e: TractError) -> FaceError {
