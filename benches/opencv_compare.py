@@ -6,15 +6,8 @@ OpenCV's FaceDetectorYN + FaceRecognizerSF. This script times both on the same
 1280x720 JPEG, one thread each, in alternating rounds in one run:
 
 - OpenCV 4.12 (opencv-python-headless, a bench tool only, never an SDK
-  dependency): imdecode; resize to trustshot's whole-frame detector canvas
-  and FaceDetectorYN.detect; FaceRecognizerSF.alignCrop;
-  FaceRecognizerSF.feature. The whole-frame canvas is the scale at which
-  trustshot finds the landmarks it aligns with: since 2026-12-04 a selfie's
-  face is found on the smallest canvas (256x144 of a 1280x720 frame) and then
-  searched again at the whole-frame scale in a region around it
-  (FaceEngine::detect_person). OpenCV's detection on that small canvas alone
-  is timed too and printed below the table (its landmarks are then found at
-  a fifth of the frame's scale instead of half).
+  dependency): imdecode; resize to trustshot's detector canvas and
+  FaceDetectorYN.detect; FaceRecognizerSF.alignCrop; FaceRecognizerSF.feature.
   The networks are the very ONNX files trustshot's NNEF archives are made from
   (models/dist/yunet_2023mar.onnx, sface_2021dec.onnx: the same weights).
 - trustshot: `trustshot bench --selfie-only --json` on the same JPEG, which
@@ -46,17 +39,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # (DetectorConfig::max_side) and runs YuNet on the smallest canvas that holds
 # it: 640x360 goes on the 640x384 canvas. OpenCV pads to multiples of 32 too.
 MAX_SIDE = 640
-# trustshot's smallest canvas, on which a selfie's face is found first.
-COARSE_SIDE = 256
 
 
 def p50(xs):
     return statistics.median(xs)
 
 
-def opencv_round(jpeg: bytes, detector, coarse_detector, recognizer, iterations: int):
+def opencv_round(jpeg: bytes, detector, recognizer, iterations: int):
     buf = np.frombuffer(jpeg, dtype=np.uint8)
-    times = {"decode_jpeg": [], "detect": [], "align": [], "embed": [], "total": [], "detect_coarse": []}
+    times = {"decode_jpeg": [], "detect": [], "align": [], "embed": [], "total": []}
     for i in range(iterations + 1):
         t0 = time.perf_counter()
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
@@ -76,16 +67,9 @@ def opencv_round(jpeg: bytes, detector, coarse_detector, recognizer, iterations:
         t3 = time.perf_counter()
         recognizer.feature(aligned)
         t4 = time.perf_counter()
-        # The coarse canvas alone (not part of the pipeline timed above).
-        coarse = min(1.0, COARSE_SIDE / max(w, h))
-        cw, ch = round(w * coarse), round(h * coarse)
-        small = cv2.resize(img, (cw, ch), interpolation=cv2.INTER_LINEAR)
-        coarse_detector.setInputSize((cw, ch))
-        coarse_detector.detect(small)
-        t5 = time.perf_counter()
         if i == 0:
             continue  # warm-up
-        for k, v in zip(times, [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0, t5 - t4]):
+        for k, v in zip(times, [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0]):
             times[k].append(v * 1e3)
     return {k: p50(v) for k, v in times.items()}, (rw, rh)
 
@@ -125,11 +109,10 @@ def main():
                        check=True, stdout=subprocess.DEVNULL)
         jpeg = image.read_bytes()
         detector = cv2.FaceDetectorYN.create(str(args.models / "yunet_2023mar.onnx"), "", (320, 320), 0.6, 0.3, 5000)
-        coarse_detector = cv2.FaceDetectorYN.create(str(args.models / "yunet_2023mar.onnx"), "", (256, 256), 0.6, 0.3, 5000)
         recognizer = cv2.FaceRecognizerSF.create(str(args.models / "sface_2021dec.onnx"), "")
         cv_rounds, ts_rounds = [], []
         for r in range(args.rounds):
-            cv, canvas = opencv_round(jpeg, detector, coarse_detector, recognizer, args.iterations)
+            cv, canvas = opencv_round(jpeg, detector, recognizer, args.iterations)
             ts, report = trustshot_round(args.cli, args.models, image, args.iterations)
             cv_rounds.append(cv)
             ts_rounds.append(ts)
@@ -141,22 +124,19 @@ def main():
         cv = p50([r[st] for r in cv_rounds])
         ts = p50([r[st] for r in ts_rounds])
         rows.append({"stage": st, "opencv_ms": round(cv, 2), "trustshot_ms": round(ts, 2), "ratio": round(ts / cv, 2)})
-    print(f"OpenCV {cv2.__version__} vs trustshot, 1280x720 JPEG ({len(jpeg)} bytes), one thread, OpenCV's detector canvas "
-          f"{canvas[0]}x{canvas[1]} (padded to multiples of 32; trustshot: 256x144, then the face's region at that scale), {args.rounds} alternating rounds of "
+    print(f"OpenCV {cv2.__version__} vs trustshot, 1280x720 JPEG ({len(jpeg)} bytes), one thread, detector canvas "
+          f"{canvas[0]}x{canvas[1]} (padded to multiples of 32 by both), {args.rounds} alternating rounds of "
           f"{args.iterations} iterations, median of the per-round p50s")
     print("| stage | OpenCV ms | trustshot ms | trustshot / OpenCV |")
     print("|---|---|---|---|")
     notes = {
-        "detect": "trustshot: coarse to fine, + the O-Net second look",
+        "detect": "trustshot: + the O-Net second look",
         "align": "trustshot: + pose and the quality gate",
         "decode_jpeg": "trustshot: + the whole-JPEG check",
     }
     for row in rows:
         note = f" ({notes[row['stage']]})" if row["stage"] in notes else ""
         print(f"| {row['stage']}{note} | {row['opencv_ms']} | {row['trustshot_ms']} | {row['ratio']} |")
-    coarse_ms = p50([r["detect_coarse"] for r in cv_rounds])
-    print(f"OpenCV's detect on the {COARSE_SIDE}-pixel canvas alone (trustshot's first look; landmarks at a "
-          f"fifth of a 1280x720 frame's scale): {coarse_ms:.2f} ms")
     if args.json:
         args.json.write_text(json.dumps({"opencv": cv2.__version__, "canvas": canvas, "rows": rows,
                                          "rounds": {"opencv": cv_rounds, "trustshot": ts_rounds}}, indent=1))

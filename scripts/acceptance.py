@@ -45,12 +45,6 @@ def main():
     check("LFW View 1 training pairs, accuracy >= 99.3% (detect failures count as errors)", lfw["accuracy"] >= 0.993,
           f"{lfw['accuracy']:.4f} over {lfw['pairs']} pairs, {lfw['detect_failures']} detect failures")
     check("LFW: every pair scored", lfw["pairs"] == 2200, lfw["pairs"])
-    # The same pairs at selfie size (pictures enlarged 3x: faces ~330 px), which
-    # take the selfie's coarse-to-fine search (models/README.md).
-    big = run_json(args.cli, "eval", "lfw", "--pairs", f"{data}/lfw/pairsDevTrain.txt", "--images", f"{data}/lfw/images",
-                   "--upscale", "3")
-    check("LFW View 1 enlarged 3x (coarse-to-fine search), accuracy >= 99.3%", big["accuracy"] >= 0.993,
-          f"{big['accuracy']:.4f}, {big['detect_failures']} detect failures")
 
     det = run_json(args.cli, "eval", "detection", "--data", f"{data}/face_detection")
     dlib = det["sources"]["dlib_faces"]

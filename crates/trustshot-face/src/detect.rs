@@ -184,35 +184,23 @@ impl Detector {
         vec![yunet, self.check.info()]
     }
 
-    /// The plan for a `width` x `height` frame scaled to at most `max_side`
-    /// (never up), and the size the frame is scaled to.
-    fn plan_for(&self, width: u32, height: u32, max_side: usize) -> Result<(&Model, u32, u32)> {
-        let (index, rw, rh) = canvas_for(width, height, max_side);
+    /// The plan for a `width` x `height` frame and the size the frame is scaled to.
+    fn plan_for(&self, width: u32, height: u32) -> Result<(&Model, u32, u32)> {
+        let scale = (self.config.max_side as f32 / width.max(height) as f32).min(1.0);
+        let fit = |side: u32| ((side as f32 * scale).round() as u32).clamp(1, self.config.max_side as u32);
+        let (rw, rh) = (fit(width), fit(height));
+        let index = (0..YUNET_SPECS.len())
+            .filter(|&i| {
+                detector_canvas(&YUNET_SPECS[i]).0 >= rw as usize && detector_canvas(&YUNET_SPECS[i]).1 >= rh as usize
+            })
+            .min_by_key(|&i| detector_canvas(&YUNET_SPECS[i]).0 * detector_canvas(&YUNET_SPECS[i]).1)
+            .expect("max_side <= 640: the 640x640 canvas holds every scaled frame");
         Ok((self.plan(index)?, rw, rh))
     }
 
     /// Every face in `frame` that passed the second look, best first.
     pub(crate) fn detect(&self, frame: &Frame) -> Result<Vec<Face>> {
-        let faces = self.yunet(frame, self.config.max_side)?;
-        self.second_look(frame, faces)
-    }
-
-    /// The faces YuNet finds in `frame` scaled to fit the smallest canvas
-    /// ([`TRACK_SIDE`]) and the scale applied; `None` when the whole-frame
-    /// search would run at that scale anyway. Not yet given the second look.
-    pub(crate) fn coarse(&self, frame: &Frame) -> Result<Option<(Vec<Face>, f32)>> {
-        let long = frame.width().max(frame.height()) as f32;
-        if long.min(self.config.max_side as f32) <= TRACK_SIDE as f32 {
-            return Ok(None);
-        }
-        Ok(Some((self.yunet(frame, TRACK_SIDE as usize)?, TRACK_SIDE as f32 / long)))
-    }
-
-    /// `faces` that O-Net takes for a face, each with its probability.
-    pub(crate) fn second_look(&self, frame: &Frame, mut faces: Vec<Face>) -> Result<Vec<Face>> {
-        for face in &mut faces {
-            face.face_probability = self.check.probability(frame, &face.bbox)?;
-        }
+        let mut faces = self.candidates(frame)?;
         faces.retain(|f| f.face_probability >= self.config.face_threshold);
         Ok(faces)
     }
@@ -220,7 +208,7 @@ impl Detector {
     /// Every box YuNet takes for a face, best first, each with its face
     /// probability but none dropped for it.
     pub(crate) fn candidates(&self, frame: &Frame) -> Result<Vec<Face>> {
-        let mut faces = self.yunet(frame, self.config.max_side)?;
+        let mut faces = self.yunet(frame)?;
         for face in &mut faces {
             face.face_probability = self.check.probability(frame, &face.bbox)?;
         }
@@ -234,7 +222,7 @@ impl Detector {
     /// whole-frame pass shrinks below YuNet's smallest anchor are found. For
     /// pixelating bystanders, where a missed face costs more than time.
     pub(crate) fn candidates_everywhere(&self, frame: &Frame) -> Result<Vec<Face>> {
-        let mut faces = self.yunet(frame, self.config.max_side)?;
+        let mut faces = self.yunet(frame)?;
         let long = frame.width().max(frame.height());
         let tile = self.config.max_side as u32;
         if long > tile {
@@ -244,7 +232,7 @@ impl Detector {
             let scaled = if scale < 1.0 { crate::geometry::resize(frame, w.max(1), h.max(1)) } else { frame.clone() };
             for (x0, y0) in tile_origins(w, h, tile) {
                 let part = crate::geometry::crop(&scaled, x0, y0, tile.min(w - x0), tile.min(h - y0))?;
-                for mut face in self.yunet(&part, self.config.max_side)? {
+                for mut face in self.yunet(&part)? {
                     let back = |v: f32, origin: u32| (v + origin as f32) / scale;
                     face.bbox = Rect {
                         x: back(face.bbox.x, x0),
@@ -289,33 +277,14 @@ impl Detector {
         // in the very same pixels (a still picture gives exactly still
         // landmarks, for the challenge's still-image rule), and at the whole
         // frame's scale the anchors sit where the whole-frame search puts them.
-        let Some(region) = snapped_square(frame, c, half, scale) else { return Ok(Vec::new()) };
-        self.search_region(frame, region, scale)
-    }
-
-    /// The face found around `around` (a box of this frame, found on a
-    /// coarser canvas) again, as the whole-frame search would find it: the
-    /// square [`REFINE_REGION`] times the box's longer side around its
-    /// centre, its corners on the whole-frame search's grid of anchors (32
-    /// canvas pixels), at that search's scale, on the smallest canvas that
-    /// holds it. Its faces come back in frame coordinates after the second
-    /// look; `None` when that canvas is no smaller than the whole frame's.
-    pub(crate) fn refine(&self, frame: &Frame, around: &Rect) -> Result<Option<Vec<Face>>> {
-        let c = around.center();
-        let half = around.w.max(around.h) * REFINE_REGION / 2.0;
-        let scale = (self.config.max_side as f32 / frame.width().max(frame.height()) as f32).min(1.0);
-        let Some((x0, y0, x1, y1)) = snapped_square(frame, c, half, scale) else { return Ok(Some(Vec::new())) };
-        let side = |v: u32| (v as f32 * scale).round().max(1.0) as u32;
-        let region = canvas_for(side(x1 - x0), side(y1 - y0), self.config.max_side).0;
-        if canvas_pixels(region) >= canvas_pixels(canvas_for(frame.width(), frame.height(), self.config.max_side).0) {
-            return Ok(None);
+        let step = (32.0 / scale).round().max(1.0);
+        let snap_down = |v: f32, max: u32| (((v / step).floor() * step).max(0.0) as u32).min(max);
+        let snap_up = |v: f32, max: u32| (((v / step).ceil() * step).max(0.0) as u32).min(max);
+        let (x0, y0) = (snap_down(c.x - half, frame.width()), snap_down(c.y - half, frame.height()));
+        let (x1, y1) = (snap_up(c.x + half, frame.width()), snap_up(c.y + half, frame.height()));
+        if x1 <= x0 + 16 || y1 <= y0 + 16 {
+            return Ok(Vec::new());
         }
-        self.search_region(frame, (x0, y0, x1, y1), scale).map(Some)
-    }
-
-    /// YuNet on the rectangle `(x0, y0, x1, y1)` of `frame` scaled by `scale`
-    /// (at most 1), faces in frame coordinates after the second look.
-    fn search_region(&self, frame: &Frame, (x0, y0, x1, y1): (u32, u32, u32, u32), scale: f32) -> Result<Vec<Face>> {
         let region = crate::geometry::crop(frame, x0, y0, x1 - x0, y1 - y0)?;
         let region = if scale < 1.0 {
             let (w, h) =
@@ -326,7 +295,7 @@ impl Detector {
         };
         // The scale actually applied on each axis, back to frame coordinates.
         let (sx, sy) = ((x1 - x0) as f32 / region.width() as f32, (y1 - y0) as f32 / region.height() as f32);
-        let mut faces = self.yunet(&region, self.config.max_side)?;
+        let mut faces = self.yunet(&region)?;
         for face in &mut faces {
             face.bbox = Rect {
                 x: face.bbox.x * sx + x0 as f32,
@@ -337,13 +306,15 @@ impl Detector {
             for p in &mut face.landmarks {
                 *p = Point::new(p.x * sx + x0 as f32, p.y * sy + y0 as f32);
             }
+            face.face_probability = self.check.probability(frame, &face.bbox)?;
         }
-        self.second_look(frame, faces)
+        faces.retain(|f| f.face_probability >= self.config.face_threshold);
+        Ok(faces)
     }
 
     /// YuNet's faces after non-maximum suppression (face probability not yet known: 0).
-    fn yunet(&self, frame: &Frame, max_side: usize) -> Result<Vec<Face>> {
-        let (model, rw, rh) = self.plan_for(frame.width(), frame.height(), max_side)?;
+    fn yunet(&self, frame: &Frame) -> Result<Vec<Face>> {
+        let (model, rw, rh) = self.plan_for(frame.width(), frame.height())?;
         let (cw, ch) = detector_canvas(model.spec());
         let outputs = model.run(letterbox(frame, rw, rh, model.spec()))?;
         let id = model.spec().id;
@@ -387,49 +358,11 @@ impl Detector {
     }
 }
 
-/// The canvas (index into [`YUNET_SPECS`]) for a `width` x `height` frame
-/// scaled to at most `max_side` (never up, at most 640), and the size the
-/// frame is scaled to.
-fn canvas_for(width: u32, height: u32, max_side: usize) -> (usize, u32, u32) {
-    let scale = (max_side as f32 / width.max(height) as f32).min(1.0);
-    let fit = |side: u32| ((side as f32 * scale).round() as u32).clamp(1, max_side as u32);
-    let (rw, rh) = (fit(width), fit(height));
-    let index = (0..YUNET_SPECS.len())
-        .filter(|&i| {
-            detector_canvas(&YUNET_SPECS[i]).0 >= rw as usize && detector_canvas(&YUNET_SPECS[i]).1 >= rh as usize
-        })
-        .min_by_key(|&i| canvas_pixels(i))
-        .expect("max_side <= 640: the 640x640 canvas holds every scaled frame");
-    (index, rw, rh)
-}
-
-/// The square of half-side `half` around `centre`, clipped to `frame`, its
-/// corners on the grid of YuNet's coarsest stride (32 canvas pixels at
-/// `scale`): `(x0, y0, x1, y1)`, or `None` when less than 16 px remain.
-fn snapped_square(frame: &Frame, centre: Point, half: f32, scale: f32) -> Option<(u32, u32, u32, u32)> {
-    let step = (32.0 / scale).round().max(1.0);
-    let snap_down = |v: f32, max: u32| (((v / step).floor() * step).max(0.0) as u32).min(max);
-    let snap_up = |v: f32, max: u32| (((v / step).ceil() * step).max(0.0) as u32).min(max);
-    let (x0, y0) = (snap_down(centre.x - half, frame.width()), snap_down(centre.y - half, frame.height()));
-    let (x1, y1) = (snap_up(centre.x + half, frame.width()), snap_up(centre.y + half, frame.height()));
-    (x1 > x0 + 16 && y1 > y0 + 16).then_some((x0, y0, x1, y1))
-}
-
-fn canvas_pixels(index: usize) -> usize {
-    let (w, h) = detector_canvas(&YUNET_SPECS[index]);
-    w * h
-}
-
 /// The region [`Detector::detect_near`] searches: this many times the previous
 /// face box's longer side (a stated choice: a margin of 0.3 face widths on
 /// every side, where a head moving at a normal pace between two frames 1/15 s
 /// apart stays; when the face leaves it, the whole frame is searched).
 pub(crate) const TRACK_REGION: f32 = 1.6;
-
-/// The region [`Detector::refine`] searches: this many times the coarse
-/// face box's longer side (the same frame: no motion to allow for, only the
-/// box's imprecision on the coarse canvas).
-pub(crate) const REFINE_REGION: f32 = 1.25;
 
 /// The canvas the region is searched on: the smallest (256x256), a sixth of
 /// the pixels of the 640x384 canvas a 720p frame gets.

@@ -178,7 +178,7 @@ impl FaceEngine {
     /// the capture passes the quality gate.
     pub fn analyze(&self, frame: &Frame) -> Result<Analysis> {
         let start = Instant::now();
-        let faces = self.detect_person(frame)?;
+        let faces = self.detector.detect(frame)?;
         let mut timings = StageTimings { detect_ms: ms(start), ..StageTimings::default() };
         let main = (0..faces.len()).max_by(|&a, &b| faces[a].bbox.area().total_cmp(&faces[b].bbox.area()));
         let Some(main) = main else {
@@ -201,40 +201,6 @@ impl FaceEngine {
             None
         };
         Ok(Analysis { faces, main: Some(main), quality, embedding, timings })
-    }
-
-    /// The faces of a picture taken of one person (a selfie, an enrolment or
-    /// reference photo, what [`FaceEngine::analyze`] looks at): what
-    /// [`FaceEngine::detect`] finds, for less. A frame larger than the smallest
-    /// canvas is first searched on it; when its largest face is large enough
-    /// there that every other face the quality gate would count as a second
-    /// person (`min_face_px` wide and `second_face_ratio` of the largest) is
-    /// at least 30 pixels on that canvas (`MIN_COUNTED_FACE_CANVAS_PX`), the largest
-    /// face is searched again as the whole-frame search would see it (same
-    /// scale, same grid of anchors: [`Detector::refine`]) and the other faces
-    /// keep their coarse boxes. Otherwise (no face, a small face, a small
-    /// frame, a face so large that searching it again costs as much as the
-    /// whole frame, or the largest box not a face on the second look) the
-    /// whole frame is searched as by `detect`.
-    pub fn detect_person(&self, frame: &Frame) -> Result<Vec<Face>> {
-        let Some((coarse, scale)) = self.detector.coarse(frame)? else { return self.detector.detect(frame) };
-        let Some(main) = largest(&coarse).copied() else { return self.detector.detect(frame) };
-        let quality = &self.config.quality;
-        let smallest_counted = quality.min_face_px.max(quality.second_face_ratio * main.bbox.w);
-        if smallest_counted * scale < MIN_COUNTED_FACE_CANVAS_PX {
-            return self.detector.detect(frame);
-        }
-        let Some(refined) = self.detector.refine(frame, &main.bbox)? else { return self.detector.detect(frame) };
-        let best = |a: &Face, b: &Face| a.score.total_cmp(&b.score);
-        let Some(refined) = refined.into_iter().filter(|f| f.bbox.iou(&main.bbox) > 0.5).max_by(best) else {
-            return self.detector.detect(frame);
-        };
-        let nms_iou = self.config.detector.nms_iou;
-        let others = coarse.into_iter().filter(|f| f.bbox.iou(&refined.bbox) <= nms_iou).collect();
-        let mut faces = self.detector.second_look(frame, others)?;
-        faces.push(refined);
-        faces.sort_by(|a, b| best(b, a));
-        Ok(faces)
     }
 
     /// Compares a probe with reference pictures of one person (averaged into one template).
@@ -282,16 +248,6 @@ impl FaceEngine {
             },
         }
     }
-}
-
-/// The smallest a face the quality gate counts may be on the coarse canvas
-/// for [`FaceEngine::detect_person`] to rely on that canvas: what the
-/// whole-frame search of a 1280-pixel frame (scaled by half onto its 640
-/// canvas) sees of the smallest face the gate counts (60 px).
-pub(crate) const MIN_COUNTED_FACE_CANVAS_PX: f32 = 30.0;
-
-fn largest(faces: &[Face]) -> Option<&Face> {
-    faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
 }
 
 fn rejections(subject: Subject, analysis: &Analysis) -> Vec<Rejection> {

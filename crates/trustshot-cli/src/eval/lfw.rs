@@ -26,11 +26,6 @@ pub struct LfwArgs {
     /// pair of the images, and their false non-match rates on every same-person pair.
     #[arg(long)]
     calibrate: bool,
-    /// Enlarge every picture this many times (bilinear) before detection:
-    /// faces of selfie size (LFW's 250 px pictures become 750 px at 3), which
-    /// take the selfie's coarse-to-fine search (`FaceEngine::detect_person`).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
-    upscale: u32,
     #[arg(long)]
     json: bool,
 }
@@ -94,17 +89,12 @@ fn centred_face(faces: &[Face], width: u32, height: u32) -> Option<&Face> {
     })
 }
 
-fn embed_image(engine: &FaceEngine, path: &Path, upscale: u32) -> Result<Embedded, ReadError> {
+fn embed_image(engine: &FaceEngine, path: &Path) -> Result<Embedded, ReadError> {
     let t = Instant::now();
     let frame = read_frame(engine, path)?;
-    let frame = match upscale {
-        1 => frame,
-        k => trustshot_face::resize(&frame, frame.width() * k, frame.height() * k),
-    };
     let decode_ms = t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
-    // The search a selfie gets (at LFW's own size the same as `detect`).
-    let faces = engine.detect_person(&frame).map_err(|e| ReadError::face(path, e))?;
+    let faces = engine.detect(&frame).map_err(|e| ReadError::face(path, e))?;
     let detect_ms = t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
     let embedding = match centred_face(&faces, frame.width(), frame.height()) {
@@ -153,7 +143,7 @@ pub fn run(models: &Path, args: &LfwArgs) -> Result<Report, String> {
     keys.dedup();
     let path = |(name, n): &ImageKey| args.images.join(name).join(format!("{name}_{n:04}.jpg"));
     let started = Instant::now();
-    let results = par_map(&keys, |k| embed_image(engine, &path(k), args.upscale));
+    let results = par_map(&keys, |k| embed_image(engine, &path(k)));
     let elapsed = started.elapsed().as_secs_f64();
     // An unreadable image counts like one without a face: its pairs fail.
     let mut failures = Vec::new();
@@ -187,7 +177,6 @@ pub fn run(models: &Path, args: &LfwArgs) -> Result<Report, String> {
     let mut out = json!({
         "pairs": pairs.len(),
         "protocol": protocol,
-        "upscale": args.upscale,
         "accuracy": acc,
         "accuracy_std": acc_std,
         "best_threshold": round(threshold, 4),
