@@ -405,10 +405,7 @@ pub fn letterbox(frame: &Frame, rw: u32, rh: u32, spec: &ModelSpec) -> Tensor {
     let mut data = vec![0f32; 3 * plane];
     let (first, rest) = data.split_at_mut(plane);
     let (second, third) = rest.split_at_mut(plane);
-    let order = match spec.channels {
-        Channels::Bgr => [2, 1, 0],
-        Channels::Rgb => [0, 1, 2],
-    };
+    let order = spec.channels.plane_sources();
     let transposed = is_transposed(spec);
     for (y, row) in scaled.rgb().chunks_exact(rw as usize * 3).enumerate() {
         for (x, p) in row.chunks_exact(3).enumerate() {

@@ -153,12 +153,7 @@ pub(crate) fn bilinear(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
     let (x0, y0) = (floor_above_minus_one(x), floor_above_minus_one(y));
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
     let mix = |p00: [u8; 3], p10: [u8; 3], p01: [u8; 3], p11: [u8; 3]| -> [u8; 3] {
-        let channel = |c: usize| {
-            let (p00, p10, p01, p11) = (p00[c] as f32, p10[c] as f32, p01[c] as f32, p11[c] as f32);
-            let top = p00 + (p10 - p00) * fx;
-            let bottom = p01 + (p11 - p01) * fx;
-            round_to_u8(top + (bottom - top) * fy)
-        };
+        let channel = |c: usize| blend([p00[c], p10[c], p01[c], p11[c]], fx, fy);
         [channel(0), channel(1), channel(2)]
     };
     if x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h {
@@ -176,6 +171,16 @@ pub(crate) fn bilinear(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
         }
     };
     mix(px(x0, y0), px(x0 + 1, y0), px(x0, y0 + 1), px(x0 + 1, y0 + 1))
+}
+
+/// The bilinear blend of four samples (top left, top right, bottom left,
+/// bottom right) at fractions `fx`, `fy`, rounded: rows first, then columns.
+#[inline]
+fn blend([p00, p10, p01, p11]: [u8; 4], fx: f32, fy: f32) -> u8 {
+    let (p00, p10, p01, p11) = (p00 as f32, p10 as f32, p01 as f32, p11 as f32);
+    let top = p00 + (p10 - p00) * fx;
+    let bottom = p01 + (p11 - p01) * fx;
+    round_to_u8(top + (bottom - top) * fy)
 }
 
 /// `v.floor()` for `v > -1`, without a call into libm (x86_64's baseline has
@@ -244,11 +249,7 @@ pub fn resize(frame: &Frame, width: u32, height: u32) -> Frame {
         let (r0, r1) = (&rgb[y0 * stride..(y0 + 1) * stride], &rgb[y1 * stride..(y1 + 1) * stride]);
         for (o, &(x0, x1, fx)) in out_row.chunks_exact_mut(3).zip(&columns) {
             for c in 0..3 {
-                let (p00, p10) = (r0[x0 * 3 + c] as f32, r0[x1 * 3 + c] as f32);
-                let (p01, p11) = (r1[x0 * 3 + c] as f32, r1[x1 * 3 + c] as f32);
-                let top = p00 + (p10 - p00) * fx;
-                let bottom = p01 + (p11 - p01) * fx;
-                o[c] = round_to_u8(top + (bottom - top) * fy);
+                o[c] = blend([r0[x0 * 3 + c], r0[x1 * 3 + c], r1[x0 * 3 + c], r1[x1 * 3 + c]], fx, fy);
             }
         }
     }

@@ -155,14 +155,7 @@ impl Model {
     pub fn run(&self, input: Tensor) -> Result<TVec<TValue>> {
         let err = |e| self.inference_error(e);
         let mut state = tract_core::plan::SimpleState::new(&self.plan).map_err(err)?;
-        state
-            .run_plan_with_eval(tvec!(input.into()), |session, op_state, node, inputs| {
-                let outputs = tract_core::plan::eval(session, op_state, node, inputs);
-                #[cfg(target_arch = "x86_64")]
-                crate::kernels::clear_upper_vector_state();
-                outputs
-            })
-            .map_err(err)
+        state.run_plan_with_eval(tvec!(input.into()), eval_node).map_err(err)
     }
 
     fn inference_error(&self, e: TractError) -> FaceError {
@@ -178,7 +171,7 @@ impl Model {
         state
             .run_plan_with_eval(tvec!(input.into()), |session, op_state, node, inputs| {
                 let start = std::time::Instant::now();
-                let outputs = tract_core::plan::eval(session, op_state, node, inputs);
+                let outputs = eval_node(session, op_state, node, inputs);
                 let ms = start.elapsed().as_secs_f64() * 1e3;
                 times.push(NodeTime { op: node.op.name().to_string(), node: node.name.clone(), ms });
                 outputs
@@ -192,6 +185,22 @@ impl Model {
         let outputs = self.run(input)?;
         output_vec(self.spec.id, &outputs, index)
     }
+}
+
+/// One node of a plan, as tract evaluates it; then, on x86_64, the vector
+/// registers' upper halves cleared ([`crate::kernels::clear_upper_vector_state`])
+/// so that what runs next (the next node, our own code) does not pay the
+/// AVX-SSE transition penalty. `run` and `profile` both evaluate this way.
+fn eval_node(
+    context: &tract_core::plan::EvalContext,
+    op_state: Option<&mut (dyn tract_core::internal::OpState + 'static)>,
+    node: &TypedNode,
+    inputs: TVec<TValue>,
+) -> TractResult<TVec<TValue>> {
+    let outputs = tract_core::plan::eval(context, op_state, node, inputs);
+    #[cfg(target_arch = "x86_64")]
+    crate::kernels::clear_upper_vector_state();
+    outputs
 }
 
 /// tract's declutter and codegen, with our own kernels in between where they
@@ -319,14 +328,21 @@ pub enum Channels {
     Bgr,
 }
 
+impl Channels {
+    /// Which RGB component goes into each of the tensor's three planes.
+    pub(crate) fn plane_sources(self) -> [usize; 3] {
+        match self {
+            Channels::Rgb => [0, 1, 2],
+            Channels::Bgr => [2, 1, 0],
+        }
+    }
+}
+
 /// Builds an NCHW f32 tensor in the 0..255 range from packed RGB pixels.
 fn nchw(width: usize, height: usize, rgb: &[u8], channels: Channels) -> Tensor {
     let plane = width * height;
     debug_assert_eq!(rgb.len(), 3 * plane, "pixels of the input size");
-    let order = match channels {
-        Channels::Rgb => [0, 1, 2],
-        Channels::Bgr => [2, 1, 0],
-    };
+    let order = channels.plane_sources();
     let mut data = vec![0f32; 3 * plane];
     for (i, px) in rgb.chunks_exact(3).enumerate() {
         for (c, &source) in order.iter().enumerate() {
