@@ -41,9 +41,14 @@ fn every_plan_runs_the_kernels_meant_for_it() {
         ours.sort();
         ours.dedup();
         let expected: &[&str] = match case.name.as_str() {
-            name if name.starts_with("yunet") => &["TrustshotDepthwise3x3", "TrustshotMaxPool2x2"],
+            name if name.starts_with("yunet") => {
+                &["TrustshotDepthwise3x3", "TrustshotImageConv3x3", "TrustshotMaxPool2x2", "TrustshotPointwise"]
+            }
             "onet" => &["TrustshotChannelPrelu"],
             "iris" => &["TrustshotChannelPrelu", "TrustshotDepthwise3x3", "TrustshotMaxPool2x2"],
+            name if name.starts_with("minifasnet") => {
+                &["TrustshotChannelPrelu", "TrustshotDepthwise3x3", "TrustshotImageConv3x3"]
+            }
             _ => &["TrustshotChannelPrelu", "TrustshotDepthwise3x3"],
         };
         assert_eq!(ours, expected, "{}", case.name);

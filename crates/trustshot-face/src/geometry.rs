@@ -144,7 +144,7 @@ pub fn warp_affine(frame: &Frame, to_output: &Affine, width: u32, height: u32) -
 }
 
 /// Bilinear sample at (x, y); pixels outside the frame count as black.
-#[inline]
+#[inline(always)]
 pub(crate) fn bilinear(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
     let (w, h) = (frame.width() as i64, frame.height() as i64);
     if !(x > -1.0 && y > -1.0 && x < w as f32 && y < h as f32) {
@@ -175,7 +175,7 @@ pub(crate) fn bilinear(frame: &Frame, x: f32, y: f32) -> [u8; 3] {
 
 /// The bilinear blend of four samples (top left, top right, bottom left,
 /// bottom right) at fractions `fx`, `fy`, rounded: rows first, then columns.
-#[inline]
+#[inline(always)]
 fn blend([p00, p10, p01, p11]: [u8; 4], fx: f32, fy: f32) -> u8 {
     let (p00, p10, p01, p11) = (p00 as f32, p10 as f32, p01 as f32, p11 as f32);
     let top = p00 + (p10 - p00) * fx;
@@ -197,7 +197,7 @@ fn floor_above_minus_one(v: f32) -> i64 {
 
 /// `v.round()` (half away from zero) saturated to 0..=255, without libm:
 /// the integer part plus one when the fraction (exact below 2^23) is at least a half.
-#[inline]
+#[inline(always)]
 fn round_to_u8(v: f32) -> u8 {
     // Zero, negative or NaN.
     if v.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {

@@ -341,24 +341,56 @@ fn coefficient_mask(ss: usize, se: usize) -> u64 {
 }
 
 /// Decodes one block of a sequential scan (ITU T.81 F.2.2): the hot path.
+/// The bits are kept in registers for the block (the reader's own fields
+/// would live in memory across its calls), at least 32 of them before each
+/// symbol, enough for a code and the bits after it; whether the block read
+/// past the data is asked once, at its end.
 #[inline]
 fn sequential_block(bits: &mut BitReader, dc: &Huffman, ac: &Huffman) -> Result<()> {
-    if dc.decode(bits)? > 15 {
+    let (mut acc, mut count) = (bits.acc, bits.count);
+    if count < 32 {
+        (acc, count) = bits.refill_from(acc, count);
+    }
+    let (symbol, length) = dc.lookup(acc)?;
+    if symbol > 15 {
         return Err(JpegDefect::BadHuffmanCode);
     }
+    acc <<= length;
+    count -= length;
     let mut k = 1;
     while k < 64 {
-        let rs = ac.decode(bits)?;
-        if rs & 15 == 0 {
-            if rs != 0xF0 {
-                break; // end of block
-            }
-            k += 16;
-        } else {
-            k += (rs >> 4) as usize + 1;
+        if count < 32 {
+            (acc, count) = bits.refill_from(acc, count);
         }
+        let step = ac.ac_steps[(acc >> (64 - LOOKUP_BITS)) as usize];
+        let (taken, advance) = if step == 0 {
+            let (rs, length) = ac.lookup(acc)?; // a code longer than the table's
+            (length, ac_advance(rs))
+        } else if k + (step >> 8 & 0xFF) as usize >= 64 {
+            (step & 0xFF, 64) // the block ends with the first symbol
+        } else {
+            (step >> 16 & 0xFF, step >> 24)
+        };
+        acc <<= taken;
+        count -= taken;
+        k += advance as usize;
+    }
+    (bits.acc, bits.count) = (acc, count);
+    if count < bits.fill {
+        return Err(JpegDefect::Truncated);
     }
     Ok(())
+}
+
+/// How far an AC symbol of a sequential scan moves along the block: past
+/// its run of zeros and its coefficient, 16 zeros for ZRL (F0), to the end
+/// for an end of block (any other symbol with no coefficient bits).
+fn ac_advance(rs: u8) -> u32 {
+    match (rs >> 4, rs & 15) {
+        (run, 1..) => run as u32 + 1,
+        (15, 0) => 16,
+        _ => 64,
+    }
 }
 
 /// Decodes one block's share of a progressive scan (ITU T.81 G.1.2).
@@ -473,8 +505,17 @@ struct Huffman {
     /// Index into `symbols` of the first code of each length, minus that code.
     offset: [i32; 16],
     symbols: Vec<u8>,
-    /// For the next LOOKUP_BITS bits: (code length << 8 | symbol), 0 when the code is longer.
-    lookup: Vec<u16>,
+    /// For the next LOOKUP_BITS bits: (bits taken << 8 | symbol), 0 when the
+    /// code is longer; the bits taken are the code's and the symbol's low
+    /// nibble's worth after it, summed here to keep that off the hot path.
+    lookup: Box<[u16; 1 << LOOKUP_BITS]>,
+    /// For a sequential scan's AC table, the next LOOKUP_BITS bits as one or
+    /// two whole symbols (code and coefficient bits), when they hold them:
+    /// `bits₁ | advance₁ << 8 | bits << 16 | advance << 24` (see
+    /// [`ac_advance`]; a second symbol is taken only after a coefficient or
+    /// ZRL), 0 when the first code is longer. Two symbols per look-up halve
+    /// the chain of dependent look-ups that bounds the walk's speed.
+    ac_steps: Box<[u32; 1 << LOOKUP_BITS]>,
 }
 
 impl Huffman {
@@ -495,19 +536,35 @@ impl Huffman {
             }
             code <<= 1;
         }
-        let mut lookup = vec![0u16; 1 << LOOKUP_BITS];
+        let mut lookup = Box::new([0u16; 1 << LOOKUP_BITS]);
         let (mut code, mut index) = (0usize, 0usize);
         for (l, &n) in counts.iter().enumerate().take(LOOKUP_BITS as usize) {
             let shift = LOOKUP_BITS as usize - (l + 1);
             for _ in 0..n {
-                let entry = ((l as u16 + 1) << 8) | symbols[index] as u16;
+                let symbol = symbols[index] as u16;
+                let entry = ((l as u16 + 1 + (symbol & 15)) << 8) | symbol;
                 lookup[code << shift..(code + 1) << shift].fill(entry);
                 code += 1;
                 index += 1;
             }
             code <<= 1;
         }
-        Some(Huffman { max_code, offset, symbols: symbols.to_vec(), lookup })
+        let mut ac_steps = Box::new([0u32; 1 << LOOKUP_BITS]);
+        for (index, step) in ac_steps.iter_mut().enumerate() {
+            let first = lookup[index];
+            let (bits1, advance1) = ((first >> 8) as u32, ac_advance(first as u8));
+            if first == 0 || bits1 > LOOKUP_BITS {
+                continue; // only whole symbols: the coefficient bits too
+            }
+            let (mut bits, mut advance) = (bits1, advance1);
+            let second = lookup[(index << bits1) & ((1 << LOOKUP_BITS) - 1)];
+            let bits2 = (second >> 8) as u32;
+            if advance1 < 64 && second != 0 && bits1 + bits2 <= LOOKUP_BITS {
+                (bits, advance) = (bits1 + bits2, advance1 + ac_advance(second as u8));
+            }
+            *step = bits1 | advance1 << 8 | bits << 16 | advance << 24;
+        }
+        Some(Huffman { max_code, offset, symbols: symbols.to_vec(), lookup, ac_steps })
     }
 
     /// Decodes one symbol and skips the bits that follow its code: as many as
@@ -515,11 +572,22 @@ impl Huffman {
     /// and EOB runs, whose run-length bits the caller reads).
     #[inline]
     fn decode(&self, bits: &mut BitReader) -> Result<u8> {
-        let peek = bits.peek16() as i32;
-        let entry = self.lookup[(peek >> (16 - LOOKUP_BITS)) as usize];
-        let (length, symbol) = if entry != 0 { ((entry >> 8) as u32, entry as u8) } else { self.decode_long(peek)? };
-        bits.skip(length + (symbol & 15) as u32)?;
+        let peek = bits.peek16();
+        let (symbol, length) = self.lookup((peek as u64) << 48)?;
+        bits.skip(length)?;
         Ok(symbol)
+    }
+
+    /// The symbol whose code starts `acc` (its top 16 bits), and how many
+    /// bits it takes with the bits that follow the code.
+    #[inline]
+    fn lookup(&self, acc: u64) -> Result<(u8, u32)> {
+        let entry = self.lookup[(acc >> (64 - LOOKUP_BITS)) as usize];
+        if entry != 0 {
+            return Ok((entry as u8, (entry >> 8) as u32));
+        }
+        let (length, symbol) = self.decode_long((acc >> 48) as i32)?;
+        Ok((symbol, length + (symbol & 15) as u32))
     }
 
     /// Codes longer than the look-up table (ITU T.81 F.2.2.3).
@@ -533,6 +601,15 @@ impl Huffman {
         }
         Err(JpegDefect::BadHuffmanCode)
     }
+}
+
+/// Whether any of the low `n` bytes (1..=8) of `word` is FF.
+#[inline]
+fn has_ff_byte(word: u64, n: usize) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // A zero byte of !word is an FF byte of word; bytes above n are made non-zero.
+    let inverted = !word | if n == 8 { 0 } else { u64::MAX << (8 * n) };
+    inverted.wrapping_sub(ONES) & !inverted & (ONES << 7) != 0
 }
 
 /// Reads entropy-coded bits, unstuffing FF 00, stopping at the first marker.
@@ -591,19 +668,32 @@ impl<'a> BitReader<'a> {
 
     #[inline]
     fn refill(&mut self) {
+        (self.acc, self.count) = self.refill_from(self.acc, self.count);
+    }
+
+    /// Tops up `acc` (holding `count` bits) to at least 57 bits: the reader's
+    /// `acc` and `count` are not read, so a caller may keep them in registers.
+    #[inline]
+    fn refill_from(&mut self, mut acc: u64, count: u32) -> (u64, u32) {
         // Fast path: the bytes that fit hold no FF (no stuffing, no marker).
-        let take = (64 - self.count as usize) / 8;
-        if self.stop.is_none()
-            && self.pos + 8 <= self.bytes.len()
-            && !self.bytes[self.pos..self.pos + take].contains(&0xFF)
-        {
-            let word = u64::from_be_bytes(self.bytes[self.pos..self.pos + 8].try_into().expect("8 bytes"));
-            self.acc |= (word >> (64 - 8 * take)) << (64 - self.count as usize - 8 * take);
-            self.pos += take;
-            self.count += 8 * take as u32;
-            return;
+        let take = (64 - count as usize) / 8;
+        if self.stop.is_none() {
+            if let Some(word) = self.bytes.get(self.pos..self.pos + 8) {
+                let word = u64::from_be_bytes(word.try_into().expect("8 bytes"));
+                let wanted = word >> (64 - 8 * take);
+                if !has_ff_byte(wanted, take) {
+                    acc |= wanted << (64 - count as usize - 8 * take);
+                    self.pos += take;
+                    return (acc, count + 8 * take as u32);
+                }
+            }
         }
-        while self.count <= 56 {
+        self.refill_slow(acc, count)
+    }
+
+    #[cold]
+    fn refill_slow(&mut self, mut acc: u64, mut count: u32) -> (u64, u32) {
+        while count <= 56 {
             let byte = match self.next_byte() {
                 Some(b) => b,
                 None => {
@@ -611,9 +701,10 @@ impl<'a> BitReader<'a> {
                     0
                 }
             };
-            self.acc |= (byte as u64) << (56 - self.count);
-            self.count += 8;
+            acc |= (byte as u64) << (56 - count);
+            count += 8;
         }
+        (acc, count)
     }
 
     #[inline]
@@ -670,5 +761,85 @@ impl<'a> BitReader<'a> {
         }
         *self = BitReader::new(self.bytes, at + 2);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Huffman tables of a real baseline JPEG (the fuzzer's seed).
+    fn real_tables() -> State {
+        let jpeg: &[u8] = include_bytes!("../fuzz/seeds/decode/baseline.jpg");
+        let mut state = State::default();
+        let mut pos = 2;
+        while let [0xFF, marker, high, low, ..] = jpeg[pos..] {
+            let len = u16::from_be_bytes([high, low]) as usize;
+            if marker == 0xC4 {
+                state.read_huffman_tables(&jpeg[pos + 4..pos + 2 + len]).unwrap();
+            }
+            if marker == 0xDA {
+                break;
+            }
+            pos += 2 + len;
+        }
+        assert!(state.dc.iter().any(Option::is_some) && state.ac.iter().any(Option::is_some));
+        state
+    }
+
+    #[test]
+    fn an_ff_byte_is_found_only_among_the_bytes_asked_about() {
+        assert!(!has_ff_byte(0, 8));
+        assert!(has_ff_byte(0xFF, 1));
+        assert!(has_ff_byte(0xFF00_0000_0000_0000, 8));
+        assert!(!has_ff_byte(0xFF00_0000_0000_0000, 7));
+        assert!(!has_ff_byte(0x00FF_FE00, 2));
+        assert!(has_ff_byte(0x00FF_FE00, 3));
+        // Every byte position and every byte value, against the plain reading.
+        for n in 1..=8 {
+            for at in 0..8 {
+                for value in [0x00u64, 0x01, 0x7F, 0x80, 0xFE, 0xFF] {
+                    let word = 0x1234_5678_9ABC_DEF0u64 & !(0xFF << (8 * at)) | value << (8 * at);
+                    let plain = word.to_le_bytes()[..n].contains(&0xFF);
+                    assert_eq!(has_ff_byte(word, n), plain, "word {word:#x}, {n} bytes");
+                }
+            }
+        }
+    }
+
+    /// The two-symbol steps of the sequential walk against the progressive
+    /// walk's one symbol at a time, on the tables of a real JPEG and random
+    /// scan data: every block ends at the same bit, with the same verdict.
+    #[test]
+    fn the_sequential_walk_reads_blocks_as_the_symbol_by_symbol_walk() {
+        let state = real_tables();
+        let sequential = Scan { components: vec![(0, 0, 0)], ss: 0, se: 63, ah: 0, al: 0 };
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for trial in 0..400 {
+            // Random scan data without FF (no stuffing, no markers), of random length.
+            let len = 16 + trial % 300;
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    (seed >> 24) as u8 % 0xFF
+                })
+                .collect();
+            for (dc, ac) in state.dc.iter().zip(&state.ac) {
+                let (Some(dc), Some(ac)) = (dc, ac) else { continue };
+                let (mut fast, mut slow) = (BitReader::new(&data, 0), BitReader::new(&data, 0));
+                loop {
+                    let a = sequential_block(&mut fast, dc, ac);
+                    let b = block(&mut slow, &sequential, Some(dc), Some(ac), None, &mut 0);
+                    assert_eq!(a, b, "trial {trial}");
+                    if a.is_err() {
+                        break;
+                    }
+                    let consumed = |r: &BitReader| r.pos * 8 - (r.count - r.fill) as usize;
+                    assert_eq!(consumed(&fast), consumed(&slow), "trial {trial}");
+                }
+            }
+        }
     }
 }
