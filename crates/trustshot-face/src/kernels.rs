@@ -29,7 +29,10 @@
 //! Each kernel is plain Rust whose inner loops run over contiguous slices
 //! (a depthwise output row is the sum of nine shifted input rows; stride 2
 //! first splits each padded row into its even and odd columns), compiled for
-//! AVX2 by `#[target_feature]` and used only when the CPU has it.
+//! AVX2 by `#[target_feature]` and used only when the CPU has it. The one
+//! exception is the 1x1 sum ([`pointwise_avx2`]), written with AVX2 FMA
+//! intrinsics: it is fast only with its twelve accumulators held in
+//! registers, which the compiler does not arrange from plain loops.
 //!
 //! [`use_in`] puts them into a decluttered graph, before tract's codegen,
 //! where a node (or a ReLU or PReLU chain) matches exactly what they compute
@@ -379,6 +382,8 @@ fn depthwise(planes: Planes, stride: usize, taps: &[f32], bias: &[f32], activati
         return;
     }
     let out_plane = out.len() / (x.len() / (h * w));
+    // Zeroed once for all planes: every plane writes the same cells of it
+    // and never its padding, which stays zero (no memset per plane).
     let mut scratch = Vec::new();
     for (plane, (x, out)) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(out_plane)).enumerate() {
         let ch = plane % channels;
@@ -448,7 +453,6 @@ const LONG_ROW: usize = 128;
 #[inline(always)]
 fn depthwise_s1_rows(plane: Plane, out: &mut [f32], zeros: &mut Vec<f32>) {
     let Plane { x, h, w, k, bias, activation } = plane;
-    zeros.clear();
     zeros.resize(w, 0.0);
     let row = |y: usize| if y == 0 || y > h { &zeros[..] } else { &x[(y - 1) * w..][..w] };
     for (oy, out) in out.chunks_exact_mut(w).enumerate() {
@@ -486,8 +490,8 @@ fn depthwise_s1_run(plane: Plane, out: &mut [f32], scratch: &mut Vec<f32>) {
     let Plane { x, h, w, k, bias, activation } = plane;
     let pw = w + 2;
     let run = h * pw;
-    // The padded plane, two zeros more so that the last tap's slice is `run` long, then the run.
-    scratch.clear();
+    // The padded plane, two zeros more so that the last tap's slice is `run` long, then the run
+    // (zeroed on the call's first plane; later planes overwrite the inside and the whole run).
     scratch.resize((h + 2) * pw + 2 + run, 0.0);
     let (padded, sums) = scratch.split_at_mut((h + 2) * pw + 2);
     for (y, row) in x.chunks_exact(w).enumerate() {
@@ -509,7 +513,7 @@ fn depthwise_s2(plane: Plane, out: &mut [f32], scratch: &mut Vec<f32>) {
     let Plane { x, h, w, k, bias, activation } = plane;
     let (ow, pw) = ((w - 1) / 2 + 1, w + 2);
     let evens = pw.div_ceil(2);
-    scratch.clear();
+    // Zeroed on the call's first plane; later planes overwrite all but the padding.
     scratch.resize((h + 2) * pw, 0.0);
     for (y, row) in x.chunks_exact(w).enumerate() {
         let (even, odd) = scratch[(y + 1) * pw..][..pw].split_at_mut(evens);

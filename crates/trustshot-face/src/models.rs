@@ -311,7 +311,8 @@ pub(crate) fn output_vec(model: &'static str, outputs: &[TValue], index: usize) 
         .ok_or_else(|| FaceError::Inference { model, detail: format!("output {index} is missing") })?;
     let view =
         out.to_plain_array_view::<f32>().map_err(|e| FaceError::Inference { model, detail: format!("{e:#}") })?;
-    Ok(view.iter().copied().collect())
+    // One copy when the output is contiguous (a detector's 80 thousand values: 0.15 ms element by element).
+    Ok(view.as_slice().map_or_else(|| view.iter().copied().collect(), <[f32]>::to_vec))
 }
 
 /// Lower-case hexadecimal.
