@@ -794,7 +794,7 @@ impl EvalOp for Pointwise {
         let x: Vec<&[f32]> = x.as_slice::<f32>()?.chunks_exact(h * w).collect();
         let mut out: Vec<&mut [f32]> = out.as_slice_mut::<f32>()?.chunks_exact_mut(h * w).collect();
         // SAFETY: the CPU has AVX2 and FMA, checked just above; the planes are h·w long.
-        unsafe { pointwise_avx2(&x, weights, bias, &mut out, h * w, Activation::Identity) };
+        unsafe { pointwise_avx2::<false>(&x, weights, bias, &mut out, h * w) };
         Ok(tvec!(output.into_tvalue()))
     }
 }
@@ -942,7 +942,12 @@ impl EvalOp for ImageConv3x3 {
                 .collect();
             let mut rows: Vec<&mut [f32]> = planes.iter_mut().map(|p| &mut p[oy * ow..][..ow]).collect();
             // SAFETY: the CPU has AVX2 and FMA, checked above; every slice is ow long.
-            unsafe { pointwise_avx2(&taps, weights, bias, &mut rows, ow, self.activation) };
+            unsafe {
+                match self.activation {
+                    Activation::Identity => pointwise_avx2::<false>(&taps, weights, bias, &mut rows, ow),
+                    Activation::Relu => pointwise_avx2::<true>(&taps, weights, bias, &mut rows, ow),
+                }
+            };
         }
         Ok(tvec!(output.into_tvalue()))
     }
@@ -979,25 +984,21 @@ fn split_row_avx2(input: &[f32], (even, odd): (&mut [f32], &mut [f32])) {
 /// `out[m][j] = bias[m] + Σ_k weights[m][k] · x[k][j]` for `j < len`, `x[k]`
 /// input channel k's plane, `out[m]` output channel m's: four output
 /// channels by 24 pixels at a time in twelve registers (then by 8, then
-/// one by one), the input read straight from its planes, `activation`
-/// applied as each value is stored.
+/// one by one), the input read straight from its planes, a ReLU applied as
+/// each value is stored when `RELU`.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn pointwise_avx2(
+unsafe fn pointwise_avx2<const RELU: bool>(
     x: &[&[f32]],
     weights: &[f32],
     bias: &[f32],
     out: &mut [&mut [f32]],
     len: usize,
-    activation: Activation,
 ) {
     use std::arch::x86_64::*;
-    let floor = match activation {
-        Activation::Identity => _mm256_set1_ps(f32::NEG_INFINITY),
-        Activation::Relu => _mm256_setzero_ps(),
-    };
+    let activate = |v: __m256| if RELU { _mm256_max_ps(v, _mm256_setzero_ps()) } else { v };
     let (k_count, m_count) = (x.len(), out.len());
     // The loads and stores below are unchecked: these make them safe.
     assert!(weights.len() == m_count * k_count && bias.len() == m_count);
@@ -1025,7 +1026,7 @@ unsafe fn pointwise_avx2(
             for (i, acc) in acc.iter().enumerate().take(ms) {
                 let o = out[m + i].as_mut_ptr().add(j);
                 for (t, a) in acc.iter().enumerate() {
-                    _mm256_storeu_ps(o.add(8 * t), _mm256_max_ps(*a, floor));
+                    _mm256_storeu_ps(o.add(8 * t), activate(*a));
                 }
             }
             j += 24;
@@ -1042,7 +1043,7 @@ unsafe fn pointwise_avx2(
                 }
             }
             for (i, acc) in acc.iter().enumerate().take(ms) {
-                _mm256_storeu_ps(out[m + i].as_mut_ptr().add(j), _mm256_max_ps(*acc, floor));
+                _mm256_storeu_ps(out[m + i].as_mut_ptr().add(j), activate(*acc));
             }
             j += 8;
         }
@@ -1052,10 +1053,7 @@ unsafe fn pointwise_avx2(
                 for (k, plane) in x.iter().enumerate() {
                     sum = weights[(m + i) * k_count + k].mul_add(plane[j], sum);
                 }
-                out[m + i][j] = match activation {
-                    Activation::Identity => sum,
-                    Activation::Relu => max(sum, 0.0),
-                };
+                out[m + i][j] = if RELU { max(sum, 0.0) } else { sum };
             }
         }
     }
