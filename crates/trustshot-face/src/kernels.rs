@@ -195,6 +195,28 @@ fn uniform_stride(spec: &PoolSpec) -> Option<usize> {
     }
 }
 
+/// A convolution node's constant f32 kernel, and its constant f32 bias as
+/// one value per output channel ([`per_channel`]).
+fn conv_weights(model: &TypedModel, node: &TypedNode, channels: usize) -> TractResult<Option<(Arc<Tensor>, Vec<f32>)>> {
+    let konst = |i: usize| model.outlet_fact(node.inputs[i]).map(|f| f.konst.clone());
+    let (Some(kernel), Some(bias)) = (konst(1)?, konst(2)?) else { return Ok(None) };
+    if kernel.datum_type() != f32::datum_type() || bias.datum_type() != f32::datum_type() {
+        return Ok(None);
+    }
+    Ok(per_channel(&bias, channels)?.map(|bias| (kernel, bias)))
+}
+
+/// An f32 `bias` as one value per channel: its own values when it has
+/// `channels` of them, its one value repeated when it has one.
+fn per_channel(bias: &Tensor, channels: usize) -> TractResult<Option<Vec<f32>>> {
+    let values: Vec<f32> = bias.to_plain_array_view::<f32>()?.iter().copied().collect();
+    Ok(match values.len() {
+        1 => Some(vec![values[0]; channels]),
+        len if len == channels => Some(values),
+        _ => None,
+    })
+}
+
 /// Whether the node's output is the `shape` our operator computes.
 fn output_is(node: &TypedNode, shape: &[usize]) -> bool {
     node.outputs.len() == 1 && node.outputs[0].fact.shape.as_concrete() == Some(shape)
@@ -250,22 +272,12 @@ impl Depthwise3x3 {
         {
             return Ok(None);
         }
-        let (Some(kernel), Some(bias)) =
-            (model.outlet_fact(node.inputs[1])?.konst.clone(), model.outlet_fact(node.inputs[2])?.konst.clone())
-        else {
-            return Ok(None);
-        };
-        if kernel.datum_type() != f32::datum_type() || bias.datum_type() != f32::datum_type() || kernel.len() != 9 * c {
+        let Some((kernel, bias)) = conv_weights(model, node, c)? else { return Ok(None) };
+        if kernel.len() != 9 * c {
             return Ok(None);
         }
         // OIHW with one input per group: [c, 1, 3, 3], each channel's nine taps in a row.
         let taps = Tensor::clone(&kernel).into_shape(&[c, 9])?;
-        let bias: Vec<f32> = bias.to_plain_array_view::<f32>()?.iter().copied().collect();
-        let bias = match bias.len() {
-            1 => vec![bias[0]; c],
-            len if len == c => bias,
-            _ => return Ok(None),
-        };
         let op = Depthwise3x3 {
             stride,
             taps: Arc::new(taps),
@@ -747,12 +759,8 @@ impl Pointwise {
         // The bias broadcasts along the output's channel axis, or is one value.
         let along_channels = bias.rank() <= shape.len()
             && bias.shape().iter().rev().enumerate().all(|(i, &d)| d == 1 || (i == 2 && d == m));
-        let bias: Vec<f32> = bias.to_plain_array_view::<f32>()?.iter().copied().collect();
-        let bias = match bias.len() {
-            1 => vec![bias[0]; m],
-            len if len == m && along_channels => bias,
-            _ => return Ok(None),
-        };
+        let single = bias.len() == 1;
+        let Some(bias) = per_channel(&bias, m)?.filter(|_| single || along_channels) else { return Ok(None) };
         let op =
             Pointwise { weights: Arc::new(weights.into_shape(&[m, k])?), bias: Arc::new(tensor1(&bias)), output_rank };
         Ok(output_is(node, &op.output_shape(shape)?).then(|| Rewrite { input: x, op: Box::new(op) }))
@@ -849,24 +857,11 @@ impl ImageConv3x3 {
             return Ok(None);
         }
         let m = spec.output_channels;
-        let (Some(kernel), Some(bias)) =
-            (model.outlet_fact(node.inputs[1])?.konst.clone(), model.outlet_fact(node.inputs[2])?.konst.clone())
-        else {
-            return Ok(None);
-        };
-        if kernel.datum_type() != f32::datum_type()
-            || bias.datum_type() != f32::datum_type()
-            || kernel.len() != m * c * 9
-        {
+        let Some((kernel, bias)) = conv_weights(model, node, m)? else { return Ok(None) };
+        if kernel.len() != m * c * 9 {
             return Ok(None);
         }
         let weights = Tensor::clone(&kernel).into_shape(&[m, c * 9])?;
-        let bias: Vec<f32> = bias.to_plain_array_view::<f32>()?.iter().copied().collect();
-        let bias = match bias.len() {
-            1 => vec![bias[0]; m],
-            len if len == m => bias,
-            _ => return Ok(None),
-        };
         let op = ImageConv3x3 {
             weights: Arc::new(weights),
             bias: Arc::new(tensor1(&bias)),
