@@ -22,7 +22,7 @@
 use crate::face_check::{self, FaceCheck};
 use crate::geometry::{resize, Point, Rect};
 use crate::models::ModelFiles;
-use crate::models::{output_vec, Bundle, Channels, Model, ModelInfo, ModelSpec};
+use crate::models::{output_vec, tensor_of_planes, Bundle, Channels, Model, ModelInfo, ModelSpec};
 use crate::Frame;
 use crate::{FaceError, Result};
 use std::sync::OnceLock;
@@ -400,24 +400,19 @@ fn tile_origins(w: u32, h: u32, tile: u32) -> Vec<(u32, u32)> {
 pub fn letterbox(frame: &Frame, rw: u32, rh: u32, spec: &ModelSpec) -> Tensor {
     let (cw, ch) = detector_canvas(spec);
     let scaled = if (rw, rh) == (frame.width(), frame.height()) { frame.clone() } else { resize(frame, rw, rh) };
-    // Straight into the tensor's three planes (no canvas of bytes first, no copy after).
+    // Straight into the tensor's three planes (no canvas of bytes first).
     let transposed = is_transposed(spec);
     let shape = if transposed { [1, 3, cw, ch] } else { [1, 3, ch, cw] };
-    let mut tensor = Tensor::zero::<f32>(&shape).expect("a canvas of a shipped plan's size");
-    let mut view = tensor.try_as_plain_ram_mut().expect("a new tensor is plain memory");
-    let data = view.as_slice_mut::<f32>().expect("an f32 tensor");
-    let plane = cw * ch;
-    let (first, rest) = data.split_at_mut(plane);
-    let (second, third) = rest.split_at_mut(plane);
     let order = spec.channels.plane_sources();
-    for (y, row) in scaled.rgb().chunks_exact(rw as usize * 3).enumerate() {
-        for (x, p) in row.chunks_exact(3).enumerate() {
-            // Pixel (x, y) of the canvas; of a transposed plan, row x, column y of a canvas `ch` wide.
-            let i = if transposed { x * ch + y } else { y * cw + x };
-            (first[i], second[i], third[i]) = (p[order[0]] as f32, p[order[1]] as f32, p[order[2]] as f32);
+    tensor_of_planes(shape, |[first, second, third]| {
+        for (y, row) in scaled.rgb().chunks_exact(rw as usize * 3).enumerate() {
+            for (x, p) in row.chunks_exact(3).enumerate() {
+                // Pixel (x, y) of the canvas; of a transposed plan, row x, column y of a canvas `ch` wide.
+                let i = if transposed { x * ch + y } else { y * cw + x };
+                (first[i], second[i], third[i]) = (p[order[0]] as f32, p[order[1]] as f32, p[order[2]] as f32);
+            }
         }
-    }
-    tensor
+    })
 }
 
 fn face_is_finite(f: &Face) -> bool {

@@ -341,18 +341,28 @@ impl Channels {
 
 /// Builds an NCHW f32 tensor in the 0..255 range from packed RGB pixels.
 fn nchw(width: usize, height: usize, rgb: &[u8], channels: Channels) -> Tensor {
-    let plane = width * height;
-    debug_assert_eq!(rgb.len(), 3 * plane, "pixels of the input size");
+    debug_assert_eq!(rgb.len(), 3 * width * height, "pixels of the input size");
     let order = channels.plane_sources();
-    let mut data = vec![0f32; 3 * plane];
-    for (i, px) in rgb.chunks_exact(3).enumerate() {
-        for (c, &source) in order.iter().enumerate() {
-            data[c * plane + i] = px[source] as f32;
+    tensor_of_planes([1, 3, height, width], |mut planes| {
+        for (i, px) in rgb.chunks_exact(3).enumerate() {
+            for (plane, &source) in planes.iter_mut().zip(&order) {
+                plane[i] = px[source] as f32;
+            }
         }
-    }
-    tract_core::ndarray::Array4::from_shape_vec((1, 3, height, width), data)
-        .expect("buffer sized from the shape")
-        .into()
+    })
+}
+
+/// A zeroed f32 tensor of `shape` (`[1, 3, h, w]`), its three channel planes
+/// filled by `fill` in place: the one way inputs are built, without a copy.
+pub(crate) fn tensor_of_planes(shape: [usize; 4], fill: impl FnOnce([&mut [f32]; 3])) -> Tensor {
+    let mut tensor = Tensor::zero::<f32>(&shape).expect("an input of a shipped model's size");
+    let mut view = tensor.try_as_plain_ram_mut().expect("a new tensor is plain memory");
+    let data = view.as_slice_mut::<f32>().expect("an f32 tensor");
+    let plane = shape[2] * shape[3];
+    let (first, rest) = data.split_at_mut(plane);
+    let (second, third) = rest.split_at_mut(plane);
+    fill([first, second, third]);
+    tensor
 }
 
 #[cfg(test)]
