@@ -23,7 +23,7 @@ pub const ONET_SPEC: ModelSpec = ModelSpec {
     onnx: "onet.onnx",
     nnef: "onet.nnef.tar",
     bundle: None,
-    nnef_sha256: "2131f196e53a7f766954789262687d17e0733c15e51bda50094bd3461c7afd16",
+    nnef_sha256: "3201216e7fa47eae7c416a5e0644bb7f8df8220160d42536818d31e26667b29d",
     input_shape: &[1, 3, 48, 48],
     channels: Channels::Rgb,
 };

@@ -1,11 +1,11 @@
 //! Our own x86_64 code for the operators tract 0.23 runs far below the
 //! machine's speed in the shipped networks (issue 14): the 3x3 depthwise
 //! convolution with one pixel of zero padding (stride 1 or 2, optionally with
-//! its ReLU: YuNet, SFace, MiniFASNet, Iris), the 2x2 max pooling with stride
-//! 2 (YuNet, Iris), the per-channel PReLU (SFace, MiniFASNet, Iris, O-Net),
-//! the 1x1 convolution with at most 16 channels in and out (YuNet's first
-//! blocks) and the stride-2 3x3 convolution of the RGB image that starts
-//! YuNet and MiniFASNet, with its ReLU.
+//! its ReLU: YuNet, SFace, MiniFASNet, Iris), the 2x2 and 3x3 max poolings
+//! with stride 2 (YuNet, Iris, O-Net), the per-channel PReLU (SFace,
+//! MiniFASNet, Iris, O-Net), the 1x1 convolution with at most 16 channels in
+//! and out (YuNet's first blocks) and the stride-2 3x3 convolution of the
+//! RGB image that starts YuNet and MiniFASNet, with its ReLU.
 //!
 //! Why they were slow, measured with `tract-profile` (README "Measured"):
 //! - tract's x86 matrix kernels (AVX-512 here) return with the upper halves of
@@ -15,7 +15,8 @@
 //!   ran after each node. Code compiled for AVX2 (VEX-encoded) does not pay
 //!   it, and LLVM ends such a function with `vzeroupper`.
 //! - a stride-2 pooling checks the bounds of every tap (1.5 ms for YuNet's
-//!   64x96x160 map, 0.1 ms here);
+//!   64x96x160 map, 0.1 ms here; O-Net's three, 0.114 ms of its 0.34, here
+//!   0.019);
 //! - a PReLU, written by `models/build.py` as `Relu(x) + slope · Min(x, 0)`,
 //!   is two elementwise passes over the tensor, here one.
 //! - a 1x1 convolution is a matrix product whose input tract first copies
@@ -93,7 +94,7 @@ impl Rewrite {
             return Ok(ImageConv3x3::for_node(model, node, conv)?.and_then(|op| with(Box::new(op))));
         }
         if let Some(pool) = node.op_as::<MaxPool>() {
-            return Ok(MaxPool2x2::for_node(model, node, pool)?.and_then(|op| with(Box::new(op))));
+            return Ok(StridedMaxPool::for_node(model, node, pool)?.and_then(|op| with(Box::new(op))));
         }
         if let Some(rewrite) = with_folded_relu(model, node, |op: &mut Depthwise3x3| op.activation.fold_relu())? {
             return Ok(Some(rewrite));
@@ -1054,88 +1055,141 @@ unsafe fn pointwise_avx2<const RELU: bool>(
     }
 }
 
-/// 2x2 max pooling, stride 2, no padding (a trailing odd row or column is
-/// dropped, as tract and onnxruntime do).
+/// 2x2 or 3x3 max pooling, stride 2, every window starting inside the
+/// plane: windows that reach past the bottom or right edge (`SAME_UPPER`
+/// padding, ONNX's ceil mode) take the maximum of what they cover, as
+/// padding never wins a max pooling. This is YuNet's and Iris's 2x2
+/// pooling, and O-Net's 3x3 and 2x2 poolings.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct MaxPool2x2;
+struct StridedMaxPool {
+    size: usize,
+    /// The output plane, `(rows, columns)`, as tract computed it.
+    out_plane: (usize, usize),
+}
 
-impl MaxPool2x2 {
-    fn for_node(model: &TypedModel, node: &TypedNode, pool: &MaxPool) -> TractResult<Option<MaxPool2x2>> {
+impl StridedMaxPool {
+    fn for_node(model: &TypedModel, node: &TypedNode, pool: &MaxPool) -> TractResult<Option<StridedMaxPool>> {
         let spec = &pool.pool_spec;
         let Some(shape) = channels_first(model, node, spec.data_format)? else { return Ok(None) };
         let Ok([_, _, h, w]) = nchw(&shape) else { return Ok(None) };
-        let unpadded = match &spec.padding {
-            PaddingSpec::Valid => true,
-            PaddingSpec::Explicit(b, a) | PaddingSpec::ExplicitOnnxPool(b, a, false) => {
-                b.iter().chain(a).all(|&p| p == 0)
-            }
-            _ => false,
-        };
+        let size = spec.kernel_shape[0];
         if pool.with_index_outputs.is_some()
-            || spec.kernel_shape[..] != [2, 2]
-            || !unpadded
+            || spec.kernel_shape[..] != [size, size]
+            || !(2..=3).contains(&size)
             || uniform_stride(spec) != Some(2)
-            || h < 2
-            || w < 2
-            || !output_is(node, &MaxPool2x2::output_shape(&shape)?)
         {
             return Ok(None);
         }
-        Ok(Some(MaxPool2x2))
+        let padded = spec.padding.compute(&[h, w], &spec.kernel_shape, &[1, 1], &[2, 2]);
+        if padded.iter().any(|d| d.pad_before != 0) {
+            return Ok(None);
+        }
+        let op = StridedMaxPool { size, out_plane: (padded[0].convoluted, padded[1].convoluted) };
+        let Ok(out_shape) = op.output_shape(&shape) else { return Ok(None) };
+        Ok(output_is(node, &out_shape).then_some(op))
     }
 
-    fn output_shape(input: &[usize]) -> TractResult<TVec<usize>> {
+    /// The input's shape with the output plane, when each output row and
+    /// column is a window that starts inside the input, and every whole
+    /// window is there.
+    fn output_shape(&self, input: &[usize]) -> TractResult<TVec<usize>> {
         let [_, _, h, w] = nchw(input)?;
-        ensure!(h >= 2 && w >= 2, "a 2x2 pooling of a {h}x{w} plane");
-        with_plane(input, h / 2, w / 2)
+        let (oh, ow) = self.out_plane;
+        let windows =
+            |len: usize, out: usize| len >= self.size && out > 0 && 2 * (out - 1) < len && out > (len - self.size) / 2;
+        ensure!(windows(h, oh) && windows(w, ow), "{oh}x{ow} windows of {0}x{0} in a {h}x{w} plane", self.size);
+        with_plane(input, oh, ow)
     }
 }
 
-impl Op for MaxPool2x2 {
+impl Op for StridedMaxPool {
     fn name(&self) -> StaticName {
-        "TrustshotMaxPool2x2".into()
+        "TrustshotMaxPool".into()
     }
 
     op_as_typed_op!();
 }
 
-impl EvalOp for MaxPool2x2 {
+impl EvalOp for StridedMaxPool {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let input = args_1!(inputs);
-        let output = over_planes(&input, &MaxPool2x2::output_shape(input.shape())?, |planes| {
+        let out_plane = self.out_plane;
+        let output = over_planes(&input, &self.output_shape(input.shape())?, |planes| {
             // SAFETY: `over_planes` runs this only on a CPU with AVX2.
-            unsafe { max_pool_avx2(planes) }
+            unsafe {
+                match self.size {
+                    2 => max_pool_avx2::<2>(planes, out_plane),
+                    _ => max_pool_avx2::<3>(planes, out_plane),
+                }
+            }
         })?;
         Ok(tvec!(output.into_tvalue()))
     }
 }
 
-impl TypedOp for MaxPool2x2 {
+impl TypedOp for StridedMaxPool {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let shape = inputs[0].shape.as_concrete().context("a concrete input shape")?;
-        Ok(tvec!(f32::fact(&MaxPool2x2::output_shape(shape)?)))
+        Ok(tvec!(f32::fact(&self.output_shape(shape)?)))
     }
 
     as_op!();
 }
 
-/// The pooling compiled for AVX2.
+/// Each output row: the column maxima of its `K` input rows (fewer at the
+/// bottom edge, plain loops the compiler vectorises), then the maxima of
+/// `K` of those, two columns apart: eight outputs at a time from sixteen
+/// (and the two after) columns split into even and odd lanes.
 #[target_feature(enable = "avx2")]
-fn max_pool_avx2(planes: Planes) {
-    max_pool(planes)
-}
-
-#[inline(always)]
-fn max_pool(planes: Planes) {
+fn max_pool_avx2<const K: usize>(planes: Planes, (oh, ow): (usize, usize)) {
+    use std::arch::x86_64::*;
     let Planes { x, out, h, w, .. } = planes;
-    let (oh, ow) = (h / 2, w / 2);
+    // Output columns whose window lies wholly inside the plane, done eight
+    // at a time (the last block overlapping the one before) when there are
+    // eight: a block from ox loads up to column 2·ox + 14 + K, which is
+    // inside the row for every block of them, as 2·inside ≤ w - K + 2.
+    let inside = ((w - K) / 2 + 1).min(ow);
+    let by_eight = if w >= 14 + K && inside >= 8 { inside } else { 0 };
+    // The unchecked loads and stores below rely on this.
+    assert!(by_eight == 0 || (2 * (by_eight - 8) + 14 + K <= w && by_eight <= ow));
+    let mut columns = vec![0f32; w];
     for (x, out) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
         for (oy, out) in out.chunks_exact_mut(ow).enumerate() {
-            let (a, b) = (&x[2 * oy * w..][..2 * ow], &x[(2 * oy + 1) * w..][..2 * ow]);
-            for ((o, a), b) in out.iter_mut().zip(a.chunks_exact(2)).zip(b.chunks_exact(2)) {
-                *o = max(max(a[0], a[1]), max(b[0], b[1]));
+            let row = |y: usize| &x[y * w..][..w];
+            let top = 2 * oy;
+            match (2 * oy + K).min(h) - top {
+                3 => {
+                    for (((m, a), b), c) in columns.iter_mut().zip(row(top)).zip(row(top + 1)).zip(row(top + 2)) {
+                        *m = max(max(*a, *b), *c);
+                    }
+                }
+                2 => {
+                    for ((m, a), b) in columns.iter_mut().zip(row(top)).zip(row(top + 1)) {
+                        *m = max(*a, *b);
+                    }
+                }
+                _ => columns.copy_from_slice(row(top)),
+            }
+            for ox in (0..by_eight).step_by(8).map(|ox| ox.min(by_eight.saturating_sub(8))) {
+                // SAFETY: the CPU has AVX2 (this function's contract); the loads
+                // end at column 2·ox + 14 + K ≤ w, the store at ox + 8 ≤ ow (asserted above).
+                unsafe {
+                    let at = columns.as_ptr().add(2 * ox);
+                    let (a, b) = (_mm256_loadu_ps(at), _mm256_loadu_ps(at.add(8)));
+                    // Lanes in the order 0 1 4 5 2 3 6 7 of the eight outputs.
+                    let mut m = _mm256_max_ps(_mm256_shuffle_ps::<0x88>(a, b), _mm256_shuffle_ps::<0xDD>(a, b));
+                    if K == 3 {
+                        let (a, b) = (_mm256_loadu_ps(at.add(2)), _mm256_loadu_ps(at.add(10)));
+                        m = _mm256_max_ps(m, _mm256_shuffle_ps::<0x88>(a, b));
+                    }
+                    let ordered = _mm256_castpd_ps(_mm256_permute4x64_pd::<0xD8>(_mm256_castps_pd(m)));
+                    _mm256_storeu_ps(out.as_mut_ptr().add(ox), ordered);
+                }
+            }
+            for (ox, o) in out.iter_mut().enumerate().skip(by_eight) {
+                *o = columns[2 * ox..(2 * ox + K).min(w)].iter().fold(f32::NEG_INFINITY, |m, &v| max(m, v));
             }
         }
     }
@@ -1181,27 +1235,32 @@ mod tests {
         }
     }
 
-    /// A one-node model: a depthwise 3x3 convolution or a 2x2 pooling of an input of `shape`.
-    fn model(shape: &[usize], format: DataFormat, op: &str, stride: usize) -> TypedModel {
+    /// A one-node model: a depthwise 3x3 convolution of an input of `shape`.
+    fn depthwise_model(shape: &[usize], format: DataFormat, stride: usize) -> TypedModel {
         let c = *format.shape(shape).unwrap().c();
         let mut model = TypedModel::default();
         let x = model.add_source("x", f32::fact(shape)).unwrap();
-        let y = if op == "conv" {
-            let kernel = model.add_const("k", tensor1(&values(9 * c, 7)).into_shape(&[c, 1, 3, 3]).unwrap()).unwrap();
-            let bias = model.add_const("b", tensor1(&values(c, 11))).unwrap();
-            let padding = PaddingSpec::Explicit(tvec![1, 1], tvec![1, 1]);
-            let conv = Conv {
-                pool_spec: pool_spec(format, 3, padding, stride, c),
-                kernel_fmt: KernelFormat::OIHW,
-                group: c,
-                q_params: None,
-            };
-            model.wire_node("conv", conv, &[x, kernel, bias]).unwrap()
-        } else {
-            let pool =
-                MaxPool { pool_spec: pool_spec(format, 2, PaddingSpec::Valid, stride, c), with_index_outputs: None };
-            model.wire_node("pool", pool, &[x]).unwrap()
+        let kernel = model.add_const("k", tensor1(&values(9 * c, 7)).into_shape(&[c, 1, 3, 3]).unwrap()).unwrap();
+        let bias = model.add_const("b", tensor1(&values(c, 11))).unwrap();
+        let padding = PaddingSpec::Explicit(tvec![1, 1], tvec![1, 1]);
+        let conv = Conv {
+            pool_spec: pool_spec(format, 3, padding, stride, c),
+            kernel_fmt: KernelFormat::OIHW,
+            group: c,
+            q_params: None,
         };
+        let y = model.wire_node("conv", conv, &[x, kernel, bias]).unwrap();
+        model.select_output_outlets(&y).unwrap();
+        model
+    }
+
+    /// A one-node model: a max pooling of `size` x `size` windows.
+    fn pooling(shape: &[usize], format: DataFormat, size: usize, padding: PaddingSpec, stride: usize) -> TypedModel {
+        let c = *format.shape(shape).unwrap().c();
+        let mut model = TypedModel::default();
+        let x = model.add_source("x", f32::fact(shape)).unwrap();
+        let pool = MaxPool { pool_spec: pool_spec(format, size, padding, stride, c), with_index_outputs: None };
+        let y = model.wire_node("pool", pool, &[x]).unwrap();
         model.select_output_outlets(&y).unwrap();
         model
     }
@@ -1247,7 +1306,7 @@ mod tests {
             for stride in [1, 2] {
                 let what = format!("{shape:?} {format:?} stride {stride}");
                 let input = tensor1(&values(shape.iter().product(), 3)).into_shape(shape).unwrap();
-                let (tract, ours, replaced) = both(model(shape, format, "conv", stride), &input);
+                let (tract, ours, replaced) = both(depthwise_model(shape, format, stride), &input);
                 assert_eq!(replaced, 1, "{what}: the convolution was not taken");
                 assert_close(&tract, &ours, &what);
             }
@@ -1256,19 +1315,48 @@ mod tests {
 
     #[test]
     fn max_pooling_computes_what_tract_computes() {
-        let shapes: [(&[usize], DataFormat); 5] = [
+        let shapes: [(&[usize], DataFormat); 11] = [
             (&[1, 3, 8, 10], DataFormat::NCHW),
             (&[2, 4, 7, 9], DataFormat::NCHW),
             (&[1, 2, 2, 2], DataFormat::NCHW),
+            (&[1, 2, 3, 3], DataFormat::NCHW),
+            // Rows just long enough for a block of eight outputs (or one column short).
+            (&[1, 2, 5, 18], DataFormat::NCHW),
+            (&[1, 2, 4, 17], DataFormat::NCHW),
+            (&[1, 2, 4, 16], DataFormat::NCHW),
             (&[1, 64, 48, 80], DataFormat::NCHW),
+            // O-Net's: 46x46 under SAME_UPPER (one column and row of padding after), 21x21, 8x8.
+            (&[1, 32, 46, 46], DataFormat::NCHW),
+            (&[1, 64, 21, 21], DataFormat::NCHW),
             (&[3, 5, 11], DataFormat::CHW),
         ];
+        let ceil = PaddingSpec::ExplicitOnnxPool(tvec![0, 0], tvec![0, 0], true);
         for (shape, format) in shapes {
-            let what = format!("{shape:?} {format:?}");
-            let input = tensor1(&values(shape.iter().product(), 5)).into_shape(shape).unwrap();
-            let (tract, ours, replaced) = both(model(shape, format, "pool", 2), &input);
-            assert_eq!(replaced, 1, "{what}: the pooling was not taken");
-            assert_eq!(tract, ours, "{what}: a maximum is exact");
+            let [_, _, h, w] = nchw(shape).unwrap();
+            for size in [2, 3].into_iter().filter(|&size| h >= size && w >= size) {
+                for padding in [PaddingSpec::Valid, PaddingSpec::SameUpper, ceil.clone()] {
+                    let what = format!("{shape:?} {format:?} {size}x{size} {padding:?}");
+                    let input = tensor1(&values(shape.iter().product(), 5)).into_shape(shape).unwrap();
+                    // SAME_UPPER pads an odd plane before it too, under a 3x3 window.
+                    let padded_before = padding == PaddingSpec::SameUpper && size == 3 && (h % 2 == 1 || w % 2 == 1);
+                    let (tract, ours, replaced) = both(pooling(shape, format, size, padding, 2), &input);
+                    assert_eq!(replaced, usize::from(!padded_before), "{what}: taken or not");
+                    assert_eq!(tract, ours, "{what}: a maximum is exact");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_pooling_padded_before_or_by_a_whole_window_stays_tracts() {
+        let shape = [1, 2, 9, 9];
+        for (size, padding) in [
+            (3, PaddingSpec::Explicit(tvec![1, 1], tvec![1, 1])),
+            (3, PaddingSpec::SameLower),
+            (2, PaddingSpec::Explicit(tvec![0, 0], tvec![3, 3])),
+        ] {
+            let mut ours = pooling(&shape, DataFormat::NCHW, size, padding.clone(), 2).into_decluttered().unwrap();
+            assert_eq!(use_in(&mut ours).unwrap(), 0, "{size}x{size} {padding:?}");
         }
     }
 
@@ -1282,7 +1370,7 @@ mod tests {
     fn a_relu_reading_only_a_depthwise_convolution_is_folded_into_it() {
         for (shape, stride) in [([1, 6, 10, 12], 1), ([1, 6, 10, 12], 2), ([1, 2, 3, 130], 1)] {
             let input = tensor1(&values(shape.iter().product(), 13)).into_shape(&shape).unwrap();
-            let mut m = model(&shape, DataFormat::NCHW, "conv", stride);
+            let mut m = depthwise_model(&shape, DataFormat::NCHW, stride);
             let conv = m.output_outlets().unwrap()[0];
             let y = relu(&mut m, "relu", conv);
             m.select_output_outlets(&[y]).unwrap();
@@ -1293,7 +1381,7 @@ mod tests {
         }
         // The convolution's output is also a model output: the ReLU stays apart.
         let shape = [1, 6, 10, 12];
-        let mut m = model(&shape, DataFormat::NCHW, "conv", 1);
+        let mut m = depthwise_model(&shape, DataFormat::NCHW, 1);
         let conv = m.output_outlets().unwrap()[0];
         let y = relu(&mut m, "relu", conv);
         m.select_output_outlets(&[y, conv]).unwrap();
@@ -1449,17 +1537,17 @@ mod tests {
 
     #[test]
     fn what_the_kernels_do_not_compute_stays_tracts() {
-        for (shape, format, op, stride) in [
-            // Channels last.
-            (&[1, 6, 6, 3][..], DataFormat::NHWC, "conv", 1),
-            (&[1, 6, 6, 3][..], DataFormat::NHWC, "pool", 2),
-            // Stride 3.
-            (&[1, 3, 9, 9][..], DataFormat::NCHW, "conv", 3),
-            (&[1, 3, 9, 9][..], DataFormat::NCHW, "pool", 3),
+        let (nhwc, nchw) = ([1, 6, 6, 3], [1, 3, 9, 9]);
+        for (what, shape, model) in [
+            ("channels last", &nhwc, depthwise_model(&nhwc, DataFormat::NHWC, 1)),
+            ("channels last", &nhwc, pooling(&nhwc, DataFormat::NHWC, 2, PaddingSpec::Valid, 2)),
+            ("stride 3", &nchw, depthwise_model(&nchw, DataFormat::NCHW, 3)),
+            ("stride 3", &nchw, pooling(&nchw, DataFormat::NCHW, 3, PaddingSpec::Valid, 3)),
+            ("4x4 windows", &nchw, pooling(&nchw, DataFormat::NCHW, 4, PaddingSpec::Valid, 2)),
         ] {
             let input = tensor1(&values(shape.iter().product(), 9)).into_shape(shape).unwrap();
-            let (tract, ours, replaced) = both(model(shape, format, op, stride), &input);
-            assert_eq!(replaced, 0, "{shape:?} {format:?} {op} stride {stride}");
+            let (tract, ours, replaced) = both(model, &input);
+            assert_eq!(replaced, 0, "{what}");
             assert_eq!(tract, ours);
         }
         // 1x1 convolutions with more than 16 channels in or out, channels
