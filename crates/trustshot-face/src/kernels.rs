@@ -23,17 +23,21 @@
 //!   into its kernel's panel layout: with 16 channels that copy costs as much
 //!   as the product (YuNet 640x384's first 1x1 convolution: 0.46 ms packing,
 //!   0.41 ms product; read straight from the planes, 0.46 ms in all). With
-//!   more channels tract's AVX-512 product is faster than ours (AVX2):
-//!   there it stays tract's. A network's first 3x3 convolution of the RGB
-//!   image is the same sum over 27 shifted rows of the image.
+//!   more channels tract's AVX-512 product is faster than an AVX2 sum, not
+//!   than an AVX-512 one: ours takes up to 16 channels on an AVX2 CPU, up to
+//!   64 on an AVX-512 one ([`pointwise_max_channels`]). A network's first
+//!   3x3 convolution of the RGB image is the same sum over 27 shifted rows
+//!   of the image.
 //!
 //! Each kernel is plain Rust whose inner loops run over contiguous slices
 //! (a depthwise output row is the sum of nine shifted input rows; stride 2
 //! first splits each padded row into its even and odd columns), compiled for
-//! AVX2 by `#[target_feature]` and used only when the CPU has it. The one
-//! exception is the 1x1 sum ([`pointwise_avx2`]), written with AVX2 FMA
-//! intrinsics: it is fast only with its twelve accumulators held in
-//! registers, which the compiler does not arrange from plain loops.
+//! AVX2 by `#[target_feature]` and used only when the CPU has it. The
+//! exceptions are the 1x1 sum, written with AVX2 FMA intrinsics
+//! ([`pointwise_avx2`]) and AVX-512 ones ([`pointwise_avx512`], taken where
+//! the CPU has it: the same values to the bit), fast only with its
+//! accumulators held in registers, which the compiler does not arrange from
+//! plain loops, and the pooling's even/odd lane split.
 //!
 //! [`use_in`] puts them into a decluttered graph, before tract's codegen,
 //! where a node (or a ReLU or PReLU chain) matches exactly what they compute
@@ -115,6 +119,10 @@ fn has_avx2() -> bool {
 
 fn has_fma() -> bool {
     std::arch::is_x86_feature_detected!("fma")
+}
+
+fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
 }
 
 /// Clears the upper halves of the vector registers (`vzeroupper`) on a CPU
@@ -661,7 +669,7 @@ fn prelu(x: &[f32], out: &mut [f32], slopes: &[f32], run: usize) {
     }
 }
 
-/// A 1x1 convolution with its bias, at most [`POINTWISE_MAX_CHANNELS`]
+/// A 1x1 convolution with its bias, at most [`pointwise_max_channels`]
 /// channels in and out, channels first: `out[m] = bias[m] + Σ_k weights[m][k]
 /// · x[k]`, plane by plane.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -671,23 +679,34 @@ struct Pointwise {
     /// `[m]`.
     bias: Arc<Tensor>,
     /// The output's rank: the input's, or 3 when tract's graph drops an
-    /// NCHW input's batch axis of one (`mk,akbn->mbn`).
+    /// NCHW input's batch axis of one (`mk,akbn->mbn`), or 4 when it gives
+    /// a CHW input one (`mk,kbn->ambn`).
     output_rank: usize,
 }
 
-/// Up to this many channels in and out a 1x1 convolution is ours; measured
-/// (one thread, this machine's AVX-512 against our AVX2) at 160x96 pixels:
-/// 16 → 16 channels 0.12 ms against tract's 0.21, 16 → 32 0.24 against
-/// 0.27, 32 → 32 0.52 against 0.36: tract's faster with more channels.
-const POINTWISE_MAX_CHANNELS: usize = 16;
+/// Up to this many channels in and out a 1x1 convolution is ours. With
+/// AVX2 alone, measured at 160x96 pixels against tract's AVX-512 packing
+/// and product (one thread): 16 → 16 channels 0.12 ms against tract's 0.21,
+/// 16 → 32 0.24 against 0.27, 32 → 32 0.52 against 0.36, so up to 16. With
+/// AVX-512 (twice the lanes and the registers, pixels outside and channels
+/// inside), YuNet 640x384's: 16 → 32 at 160x96 0.08 against 0.31 ms,
+/// 32 → 32 0.14 against 0.56, 64 → 64 at 80x48 0.12 against 0.19-0.23, so
+/// all of YuNet's (up to 64).
+fn pointwise_max_channels() -> usize {
+    if has_avx512() {
+        64
+    } else {
+        16
+    }
+}
 
 impl Pointwise {
     /// `node` as a [`Pointwise`] of the convolution's input when it is the
     /// bias `Add` after the `EinSum` tract's declutter makes of a 1x1
     /// convolution (`mk,akbn->ambn`, `mk,kan->man`: constant `[m, k]`
     /// weights, the input's channel axis third from last, the output the
-    /// input's layout with `m` channels, or its batch axis of one dropped),
-    /// nothing else reading the sum.
+    /// input's layout with `m` channels, its batch axis of one dropped or
+    /// one added), nothing else reading the sum.
     fn for_chain(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Rewrite>> {
         if binary::<Add>(node).is_none() || !has_fma() {
             return Ok(None);
@@ -738,10 +757,18 @@ impl Pointwise {
             _ => return Ok(None),
         };
         let renamed: String = x_axes.iter().map(|&a| if a == k_axis { m_axis } else { a }).collect();
-        let output_rank = match (output == renamed, renamed.get(1..) == Some(output)) {
-            (true, _) => shape.len(),
-            (false, true) if shape.len() == 4 => 3,
-            _ => return Ok(None),
+        let fresh = |a: char| !x_axes.contains(&a) && !w_axes.contains(&a);
+        let output_rank = if output == renamed {
+            shape.len()
+        } else if shape.len() == 4 && renamed.get(1..) == Some(output) {
+            3
+        } else if shape.len() == 3
+            && output.get(1..) == Some(renamed.as_str())
+            && output.chars().next().is_some_and(fresh)
+        {
+            4
+        } else {
+            return Ok(None);
         };
         let [m, k] = weights.shape() else { return Ok(None) };
         let (m, k) = (*m, *k);
@@ -751,14 +778,14 @@ impl Pointwise {
             || weights.datum_type() != f32::datum_type()
             || bias.datum_type() != f32::datum_type()
             || k != shape[channel]
-            || k > POINTWISE_MAX_CHANNELS
-            || m > POINTWISE_MAX_CHANNELS
+            || k > pointwise_max_channels()
+            || m > pointwise_max_channels()
             || m == 0
         {
             return Ok(None);
         }
         // The bias broadcasts along the output's channel axis, or is one value.
-        let along_channels = bias.rank() <= shape.len()
+        let along_channels = bias.rank() <= output_rank
             && bias.shape().iter().rev().enumerate().all(|(i, &d)| d == 1 || (i == 2 && d == m));
         let single = bias.len() == 1;
         let Some(bias) = per_channel(&bias, m)?.filter(|_| single || along_channels) else { return Ok(None) };
@@ -803,7 +830,7 @@ impl EvalOp for Pointwise {
         let x: Vec<&[f32]> = x.as_slice::<f32>()?.chunks_exact(h * w).collect();
         let mut out: Vec<&mut [f32]> = out.as_slice_mut::<f32>()?.chunks_exact_mut(h * w).collect();
         // SAFETY: the CPU has AVX2 and FMA, checked just above; the planes are h·w long.
-        unsafe { pointwise_avx2::<false>(&x, weights, bias, &mut out, h * w) };
+        unsafe { pointwise::<false>(&x, weights, bias, &mut out, h * w) };
         Ok(tvec!(output.into_tvalue()))
     }
 }
@@ -940,8 +967,8 @@ impl EvalOp for ImageConv3x3 {
             // SAFETY: the CPU has AVX2 and FMA, checked above; every slice is ow long.
             unsafe {
                 match self.activation {
-                    Activation::Identity => pointwise_avx2::<false>(&taps, weights, bias, &mut rows, ow),
-                    Activation::Relu => pointwise_avx2::<true>(&taps, weights, bias, &mut rows, ow),
+                    Activation::Identity => pointwise::<false>(&taps, weights, bias, &mut rows, ow),
+                    Activation::Relu => pointwise::<true>(&taps, weights, bias, &mut rows, ow),
                 }
             };
         }
@@ -974,6 +1001,95 @@ fn split_row_avx2(input: &[f32], (even, odd): (&mut [f32], &mut [f32])) {
         even[pairs + 1] = 0.0;
     } else {
         odd[pairs] = 0.0;
+    }
+}
+
+/// [`pointwise_avx2`]'s sum with AVX-512 where the CPU has it (twice the
+/// lanes, and twice the registers for accumulators), the same values to the
+/// bit: both add the products in the same order with one rounding each.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA.
+unsafe fn pointwise<const RELU: bool>(x: &[&[f32]], weights: &[f32], bias: &[f32], out: &mut [&mut [f32]], len: usize) {
+    if has_avx512() {
+        // SAFETY: the CPU has AVX-512F, checked just above.
+        unsafe { pointwise_avx512::<RELU>(x, weights, bias, out, len) }
+    } else {
+        // SAFETY: the caller's contract.
+        unsafe { pointwise_avx2::<RELU>(x, weights, bias, out, len) }
+    }
+}
+
+/// The sum of [`pointwise_avx2`] eight output channels by 48 pixels at a
+/// time in 24 of AVX-512's 32 registers, then by 16 pixels, then the last
+/// up to 15 pixels with masked loads and stores (nothing one by one).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn pointwise_avx512<const RELU: bool>(
+    x: &[&[f32]],
+    weights: &[f32],
+    bias: &[f32],
+    out: &mut [&mut [f32]],
+    len: usize,
+) {
+    use std::arch::x86_64::*;
+    let activate = |v: __m512| if RELU { _mm512_max_ps(v, _mm512_setzero_ps()) } else { v };
+    let (k_count, m_count) = (x.len(), out.len());
+    // The loads and stores below are unchecked: these make them safe.
+    assert!(weights.len() == m_count * k_count && bias.len() == m_count);
+    assert!(x.iter().all(|p| p.len() >= len) && out.iter().all(|p| p.len() >= len));
+    // Pixels outside, channels inside: a block of pixels of every input
+    // plane (48 x k values) stays in the L1 cache for all output channels.
+    let blocks = (0..m_count).step_by(8).map(|m| (m, (m_count - m).min(8)));
+    // Rows of weights and biases past the last channel repeat it (computed, never stored).
+    let row = |m: usize, i: usize| (m + i).min(m_count - 1);
+    let mut j = 0;
+    while j + 48 <= len {
+        for (m, ms) in blocks.clone() {
+            let mut acc = [[_mm512_setzero_ps(); 3]; 8];
+            for (i, acc) in acc.iter_mut().enumerate() {
+                *acc = [_mm512_set1_ps(bias[row(m, i)]); 3];
+            }
+            for (k, plane) in x.iter().enumerate() {
+                let p = plane.as_ptr().add(j);
+                let v = [_mm512_loadu_ps(p), _mm512_loadu_ps(p.add(16)), _mm512_loadu_ps(p.add(32))];
+                for (i, acc) in acc.iter_mut().enumerate() {
+                    let w = _mm512_set1_ps(*weights.get_unchecked(row(m, i) * k_count + k));
+                    for (a, v) in acc.iter_mut().zip(v) {
+                        *a = _mm512_fmadd_ps(w, v, *a);
+                    }
+                }
+            }
+            for (i, acc) in acc.iter().enumerate().take(ms) {
+                let o = out[m + i].as_mut_ptr().add(j);
+                for (t, a) in acc.iter().enumerate() {
+                    _mm512_storeu_ps(o.add(16 * t), activate(*a));
+                }
+            }
+        }
+        j += 48;
+    }
+    while j < len {
+        // 16 pixels, or the last 1 to 15 under a mask (masked-off lanes are not accessed).
+        let mask: __mmask16 = if j + 16 <= len { 0xFFFF } else { (1u16 << (len - j)) - 1 };
+        for (m, ms) in blocks.clone() {
+            let mut acc = [_mm512_setzero_ps(); 8];
+            for (i, acc) in acc.iter_mut().enumerate() {
+                *acc = _mm512_set1_ps(bias[row(m, i)]);
+            }
+            for (k, plane) in x.iter().enumerate() {
+                let v = _mm512_maskz_loadu_ps(mask, plane.as_ptr().add(j));
+                for (i, acc) in acc.iter_mut().enumerate() {
+                    *acc = _mm512_fmadd_ps(_mm512_set1_ps(*weights.get_unchecked(row(m, i) * k_count + k)), v, *acc);
+                }
+            }
+            for (i, acc) in acc.iter().enumerate().take(ms) {
+                _mm512_mask_storeu_ps(out[m + i].as_mut_ptr().add(j), mask, activate(*acc));
+            }
+        }
+        j += 16;
     }
 }
 
@@ -1514,6 +1630,7 @@ mod tests {
             ("km,kab->mab", &[k, h, w]),
             ("mk,akbn->mbn", &[1, k, h, w]),
             ("mk,akbn->ambn", &[1, k, h, w]),
+            ("mk,kab->cmab", &[k, h, w]),
         ] {
             let weights = tensor1(&values(m * k, 47));
             let weights =
@@ -1535,6 +1652,48 @@ mod tests {
         }
     }
 
+    /// `bias + Σ_k weights · x` one value at a time, products added in k
+    /// order with one rounding each, as both vector sums add them.
+    fn pointwise_reference(x: &[&[f32]], weights: &[f32], bias: &[f32], len: usize) -> Vec<Vec<f32>> {
+        (0..bias.len())
+            .map(|m| {
+                (0..len)
+                    .map(|j| {
+                        x.iter().enumerate().fold(bias[m], |sum, (k, p)| weights[m * x.len() + k].mul_add(p[j], sum))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_vector_1x1_sums_give_the_reference_values_to_the_bit() {
+        // Channel counts off the blocks (4 and 8 outputs), lengths off the pixel blocks (8, 16, 24, 48).
+        for (k, m, len) in [(16, 16, 320), (3, 5, 47), (27, 16, 97), (64, 64, 113), (1, 1, 1), (9, 13, 15)] {
+            let planes: Vec<Vec<f32>> = (0..k).map(|i| values(len, 61 + i as u64)).collect();
+            let x: Vec<&[f32]> = planes.iter().map(|p| &p[..]).collect();
+            let (weights, bias) = (values(m * k, 67), values(m, 71));
+            let expected = pointwise_reference(&x, &weights, &bias, len);
+            let run = |avx512: bool| {
+                let mut planes = vec![vec![f32::NAN; len]; m];
+                let mut out: Vec<&mut [f32]> = planes.iter_mut().map(|p| &mut p[..]).collect();
+                // SAFETY: each runs only on a CPU with its instructions (checked below and by the suite's machines).
+                unsafe {
+                    match avx512 {
+                        true => pointwise_avx512::<false>(&x, &weights, &bias, &mut out, len),
+                        false => pointwise_avx2::<false>(&x, &weights, &bias, &mut out, len),
+                    }
+                }
+                planes
+            };
+            assert!(has_avx2() && has_fma(), "this suite's machines have AVX2 and FMA");
+            assert_eq!(run(false), expected, "AVX2, {k} -> {m} channels, {len} pixels");
+            if has_avx512() {
+                assert_eq!(run(true), expected, "AVX-512, {k} -> {m} channels, {len} pixels");
+            }
+        }
+    }
+
     #[test]
     fn what_the_kernels_do_not_compute_stays_tracts() {
         let (nhwc, nchw) = ([1, 6, 6, 3], [1, 3, 9, 9]);
@@ -1550,11 +1709,12 @@ mod tests {
             assert_eq!(replaced, 0, "{what}");
             assert_eq!(tract, ours);
         }
-        // 1x1 convolutions with more than 16 channels in or out, channels
-        // last, or a batch of two.
+        // 1x1 convolutions with more channels in or out than ours takes on
+        // this CPU, channels last, or a batch of two.
+        let over = pointwise_max_channels() + 1;
         for (shape, format, m) in [
-            (&[1, 17, 4, 4][..], DataFormat::NCHW, 8),
-            (&[1, 8, 4, 4][..], DataFormat::NCHW, 32),
+            (&[1, over, 4, 4][..], DataFormat::NCHW, 8),
+            (&[1, 8, 4, 4][..], DataFormat::NCHW, over),
             (&[1, 4, 4, 8][..], DataFormat::NHWC, 8),
             (&[2, 8, 4, 4][..], DataFormat::NCHW, 8),
         ] {
