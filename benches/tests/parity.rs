@@ -51,8 +51,8 @@ fn every_plan_runs_the_kernels_meant_for_it() {
             }
             _ => vec!["TrustshotChannelPrelu", "TrustshotDepthwise3x3"],
         };
-        // With AVX-512 our 1x1 sum takes up to 64 channels: Iris's and MiniFASNet's too.
-        let wide = ["iris", "minifasnet-v1se-4.0"].contains(&case.name.as_str());
+        // With AVX-512 our 1x1 sum takes up to 256 channels: Iris's, MiniFASNet's and SFace's too.
+        let wide = ["iris", "minifasnet-v1se-4.0", "sface"].contains(&case.name.as_str());
         if wide && std::arch::is_x86_feature_detected!("avx512f") {
             expected.push("TrustshotPointwise");
             expected.sort();

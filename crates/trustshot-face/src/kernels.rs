@@ -106,6 +106,9 @@ impl Rewrite {
         if let Some(rewrite) = with_folded_relu(model, node, |op: &mut ImageConv3x3| op.activation.fold_relu())? {
             return Ok(Some(rewrite));
         }
+        if let Some(rewrite) = Depthwise3x3::with_folded_affine(model, node)? {
+            return Ok(Some(rewrite));
+        }
         if let Some(rewrite) = Pointwise::for_chain(model, node)? {
             return Ok(Some(rewrite));
         }
@@ -226,6 +229,50 @@ fn per_channel(bias: &Tensor, channels: usize) -> TractResult<Option<Vec<f32>>> 
     })
 }
 
+/// An f32 constant as one value per channel of an output of `rank` whose
+/// channel axis is third from last: broadcast along that axis, or one value.
+fn along_channels(values: &Tensor, channels: usize, rank: usize) -> TractResult<Option<Vec<f32>>> {
+    if values.datum_type() != f32::datum_type() {
+        return Ok(None);
+    }
+    let along = values.rank() <= rank
+        && values.shape().iter().rev().enumerate().all(|(i, &d)| d == 1 || (i == 2 && d == channels));
+    Ok(per_channel(values, channels)?.filter(|_| along || values.len() == 1))
+}
+
+/// `x · scale + shift` with constant `scale` and `shift`, the two nodes
+/// tract's declutter makes of a batch normalisation after a convolution
+/// without bias (SFace), the product read by nothing else.
+struct Affine {
+    x: OutletId,
+    scale: Arc<Tensor>,
+    shift: Arc<Tensor>,
+}
+
+impl Affine {
+    fn at(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Affine>> {
+        if binary::<Add>(node).is_none() {
+            return Ok(None);
+        }
+        let konst = |o: OutletId| model.outlet_fact(o).map(|f| f.konst.clone());
+        let (a, b) = (node.inputs[0], node.inputs[1]);
+        for (product, shift) in [(a, b), (b, a)] {
+            let mul = model.node(product.node);
+            let Some(shift) = konst(shift)? else { continue };
+            if binary::<Mul>(mul).is_none() || !read_once(model, product)? {
+                continue;
+            }
+            let (c, d) = (mul.inputs[0], mul.inputs[1]);
+            for (x, scale) in [(c, d), (d, c)] {
+                if let (None, Some(scale)) = (konst(x)?, konst(scale)?) {
+                    return Ok(Some(Affine { x, scale, shift }));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// Whether the node's output is the `shape` our operator computes.
 fn output_is(node: &TypedNode, shape: &[usize]) -> bool {
     node.outputs.len() == 1 && node.outputs[0].fact.shape.as_concrete() == Some(shape)
@@ -340,6 +387,35 @@ impl TypedOp for Depthwise3x3 {
 }
 
 impl Depthwise3x3 {
+    /// `node` as one of our depthwise convolutions with the batch
+    /// normalisation `node` ends ([`Affine`]) folded into its taps and bias,
+    /// when it reads only such a convolution with no activation (SFace's):
+    /// one pass over the output instead of two, the same to rounding.
+    fn with_folded_affine(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Rewrite>> {
+        let Some(affine) = Affine::at(model, node)? else { return Ok(None) };
+        let conv = model.node(affine.x.node);
+        let Some(op) = conv.op_as::<Depthwise3x3>() else { return Ok(None) };
+        let c = op.bias.len();
+        let rank = model.outlet_fact(affine.x)?.rank();
+        let (Some(scale), Some(shift)) =
+            (along_channels(&affine.scale, c, rank)?, along_channels(&affine.shift, c, rank)?)
+        else {
+            return Ok(None);
+        };
+        if op.activation != Activation::Identity || !read_once(model, affine.x)? {
+            return Ok(None);
+        }
+        let mut taps = Tensor::clone(&op.taps);
+        for (mut row, s) in taps.to_plain_array_view_mut::<f32>()?.outer_iter_mut().zip(&scale) {
+            row.mapv_inplace(|t| t * s);
+        }
+        let bias = op.bias.try_as_plain_ram()?;
+        let bias: Vec<f32> =
+            bias.as_slice::<f32>()?.iter().zip(&scale).zip(&shift).map(|((b, s), t)| b * s + t).collect();
+        let folded = Depthwise3x3 { taps: Arc::new(taps), bias: Arc::new(tensor1(&bias)), ..op.clone() };
+        Ok(Some(Rewrite { input: conv.inputs[0], op: Box::new(folded) }))
+    }
+
     fn output_shape(&self, input: &[usize]) -> TractResult<TVec<usize>> {
         let [_, _, h, w] = nchw(input)?;
         with_plane(input, (h - 1) / self.stride + 1, (w - 1) / self.stride + 1)
@@ -690,11 +766,13 @@ struct Pointwise {
 /// 16 → 32 0.24 against 0.27, 32 → 32 0.52 against 0.36, so up to 16. With
 /// AVX-512 (twice the lanes and the registers, pixels outside and channels
 /// inside), YuNet 640x384's: 16 → 32 at 160x96 0.08 against 0.31 ms,
-/// 32 → 32 0.14 against 0.56, 64 → 64 at 80x48 0.12 against 0.19-0.23, so
-/// all of YuNet's (up to 64).
+/// 32 → 32 0.14 against 0.56, 64 → 64 at 80x48 0.12 against 0.19-0.23;
+/// SFace's: 32 → 64 at 112x112 0.30 against 0.68, 128 → 128 at 56x56 0.40
+/// against 0.63, 256 → 256 at 28x28 0.40 against 0.50, but 512 → 512 at
+/// 14x14 0.44 either way and 1024 → 1024 at 7x7 0.59 against 0.52: up to 256.
 fn pointwise_max_channels() -> usize {
     if has_avx512() {
-        64
+        256
     } else {
         16
     }
@@ -713,7 +791,15 @@ impl Pointwise {
         }
         let producer = |o: OutletId| model.node(o.node);
         let (a, b) = (node.inputs[0], node.inputs[1]);
-        let (sum, bias) = if producer(a).op_is::<EinSum>() { (a, b) } else { (b, a) };
+        // The sum, its bias and, after a batch normalisation, its per-channel scale.
+        let (sum, bias, scale) = match Affine::at(model, node)? {
+            Some(affine) if producer(affine.x).op_is::<EinSum>() => (affine.x, affine.shift, Some(affine.scale)),
+            _ => {
+                let (sum, bias) = if producer(a).op_is::<EinSum>() { (a, b) } else { (b, a) };
+                let Some(bias) = model.outlet_fact(bias)?.konst.clone() else { return Ok(None) };
+                (sum, bias, None)
+            }
+        };
         let einsum_node = producer(sum);
         let Some(einsum) = einsum_node.op_as::<EinSum>() else { return Ok(None) };
         if einsum.q_params.is_some()
@@ -733,7 +819,6 @@ impl Pointwise {
         let x = einsum_node.inputs[x_operand];
         let fact = model.outlet_fact(x)?;
         let Some(shape) = fact.shape.as_concrete() else { return Ok(None) };
-        let Some(bias) = model.outlet_fact(bias)?.konst.clone() else { return Ok(None) };
         // The expression: the weights' axes m and k, the image's with k as its
         // channel axis, the output the image's with k made m.
         let expression = einsum.axes.to_string();
@@ -784,13 +869,17 @@ impl Pointwise {
         {
             return Ok(None);
         }
-        // The bias broadcasts along the output's channel axis, or is one value.
-        let along_channels = bias.rank() <= output_rank
-            && bias.shape().iter().rev().enumerate().all(|(i, &d)| d == 1 || (i == 2 && d == m));
-        let single = bias.len() == 1;
-        let Some(bias) = per_channel(&bias, m)?.filter(|_| single || along_channels) else { return Ok(None) };
-        let op =
-            Pointwise { weights: Arc::new(weights.into_shape(&[m, k])?), bias: Arc::new(tensor1(&bias)), output_rank };
+        let Some(bias) = along_channels(&bias, m, output_rank)? else { return Ok(None) };
+        let mut weights = weights.into_shape(&[m, k])?;
+        if let Some(scale) = scale {
+            let Some(scale) = along_channels(&scale, m, output_rank)? else { return Ok(None) };
+            // Scaled before the sum rather than after: the same to rounding.
+            let mut rows = weights.to_plain_array_view_mut::<f32>()?;
+            for (mut row, s) in rows.outer_iter_mut().zip(scale) {
+                row.mapv_inplace(|w| w * s);
+            }
+        }
+        let op = Pointwise { weights: Arc::new(weights), bias: Arc::new(tensor1(&bias)), output_rank };
         Ok(output_is(node, &op.output_shape(shape)?).then(|| Rewrite { input: x, op: Box::new(op) }))
     }
 
@@ -1650,6 +1739,54 @@ mod tests {
             assert_eq!(replaced, 1, "{expression}: the convolution was not taken");
             assert_close(&tract, &ours, expression);
         }
+    }
+
+    /// `x · scale + shift`, per channel of an NCHW `x` (SFace's batch
+    /// normalisations as tract declutters them); the scale from a source
+    /// instead of a constant when `constant_scale` is false.
+    fn affine(model: &mut TypedModel, x: OutletId, c: usize, constant_scale: bool) -> OutletId {
+        let scale = if constant_scale {
+            model.add_const("scale", tensor1(&values(c, 79)).into_shape(&[1, c, 1, 1]).unwrap()).unwrap()
+        } else {
+            model.add_source("scale", f32::fact([1, c, 1, 1])).unwrap()
+        };
+        let shift = model.add_const("shift", tensor1(&values(c, 83)).into_shape(&[1, c, 1, 1]).unwrap()).unwrap();
+        let scaled = model.wire_node("scaled", tract_core::ops::math::mul(), &[x, scale]).unwrap()[0];
+        model.wire_node("shifted", tract_core::ops::math::add(), &[scaled, shift]).unwrap()[0]
+    }
+
+    #[test]
+    fn a_batch_normalisation_after_a_depthwise_or_1x1_convolution_is_folded_into_it() {
+        let shape = [1, 6, 10, 12];
+        let input = tensor1(&values(shape.iter().product(), 89)).into_shape(&shape).unwrap();
+        // A 1x1 convolution without bias, as tract's declutter writes it.
+        let mut sum = TypedModel::default();
+        let x = sum.add_source("x", f32::fact(shape)).unwrap();
+        let weights = sum.add_const("w", tensor1(&values(8 * 6, 97)).into_shape(&[8, 6]).unwrap()).unwrap();
+        let einsum = EinSum::new("mk,akbn->ambn".parse().unwrap(), f32::datum_type());
+        let y = sum.wire_node("einsum", einsum, &[weights, x]).unwrap();
+        sum.select_output_outlets(&y).unwrap();
+        for (what, mut m) in [("depthwise", depthwise_model(&shape, DataFormat::NCHW, 1)), ("1x1", sum)] {
+            let conv = m.output_outlets().unwrap()[0];
+            let c = m.outlet_fact(conv).unwrap().shape[1].to_usize().unwrap();
+            let y = affine(&mut m, conv, c, true);
+            m.select_output_outlets(&[y]).unwrap();
+            let mut plan = m.clone().into_decluttered().unwrap();
+            use_in(&mut plan).unwrap();
+            let ops: Vec<String> =
+                plan.eval_order().unwrap().iter().map(|&n| plan.node(n).op.name().to_string()).collect();
+            assert_eq!(ops.len(), 2, "{what}: the source and one operator of ours, got {ops:?}");
+            assert!(ops[1].starts_with("Trustshot"), "{what}: {ops:?}");
+            let (tract, ours, _) = both(m, &input);
+            assert_close(&tract, &ours, what);
+        }
+        // A scale that is not a constant stays a product after the convolution.
+        let mut m = depthwise_model(&shape, DataFormat::NCHW, 1);
+        let conv = m.output_outlets().unwrap()[0];
+        let y = affine(&mut m, conv, 6, false);
+        m.select_output_outlets(&[y]).unwrap();
+        let mut plan = m.into_decluttered().unwrap();
+        assert_eq!(use_in(&mut plan).unwrap(), 1, "only the convolution");
     }
 
     /// `bias + Σ_k weights · x` one value at a time, products added in k
