@@ -4,8 +4,10 @@
 //! its ReLU: YuNet, SFace, MiniFASNet, Iris), the 2x2 and 3x3 max poolings
 //! with stride 2 (YuNet, Iris, O-Net), the per-channel PReLU (SFace,
 //! MiniFASNet, Iris, O-Net), the 1x1 convolution with at most 16 channels in
-//! and out (YuNet's first blocks) and the stride-2 3x3 convolution of the
-//! RGB image that starts YuNet and MiniFASNet, with its ReLU.
+//! and out (YuNet's first blocks; up to 256 with AVX-512), the stride-2 3x3
+//! convolution of the RGB image that starts YuNet and MiniFASNet, with its
+//! ReLU, and with AVX-512 the unpadded 3x3 convolution (O-Net's first two);
+//! a batch normalisation after a depthwise or 1x1 convolution is folded in.
 //!
 //! Why they were slow, measured with `tract-profile` (README "Measured"):
 //! - tract's x86 matrix kernels (AVX-512 here) return with the upper halves of
@@ -95,7 +97,10 @@ impl Rewrite {
             if let Some(op) = Depthwise3x3::for_node(model, node, conv)? {
                 return Ok(with(Box::new(op)));
             }
-            return Ok(ImageConv3x3::for_node(model, node, conv)?.and_then(|op| with(Box::new(op))));
+            if let Some(op) = ImageConv3x3::for_node(model, node, conv)? {
+                return Ok(with(Box::new(op)));
+            }
+            return Ok(ValidConv3x3::for_node(model, node, conv)?.and_then(|op| with(Box::new(op))));
         }
         if let Some(pool) = node.op_as::<MaxPool>() {
             return Ok(StridedMaxPool::for_node(model, node, pool)?.and_then(|op| with(Box::new(op))));
@@ -1074,6 +1079,129 @@ impl TypedOp for ImageConv3x3 {
     as_op!();
 }
 
+/// A full 3x3 convolution, stride 1, no padding, with its bias (O-Net's
+/// first two), on a CPU with AVX-512 only. Counted along the input's rows,
+/// output pixel `p = oy·w + ox` reads input pixel `p + ky·w + kx` for tap
+/// (ky, kx): the whole output is one 1x1 sum ([`pointwise`]) of `c · 9`
+/// shifted views of the input planes, over `(oh - 1)·w + ow` pixels (the
+/// `w - ow` values at the end of each row are computed and dropped), then
+/// copied out row by row. tract packs each input patch first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ValidConv3x3 {
+    /// `[m, c · 9]`: OIHW, each output channel's taps channel by channel, row by row.
+    weights: Arc<Tensor>,
+    /// `[m]`.
+    bias: Arc<Tensor>,
+}
+
+/// Up to this many input channels (O-Net's second convolution has 32;
+/// its third, 64 channels on a 10x10 map, is as fast in tract).
+const VALID_CONV_MAX_CHANNELS: usize = 32;
+
+impl ValidConv3x3 {
+    fn for_node(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Option<ValidConv3x3>> {
+        let spec = &conv.pool_spec;
+        if !has_avx512() || !has_fma() {
+            return Ok(None);
+        }
+        let Some(shape) = channels_first(model, node, spec.data_format)? else { return Ok(None) };
+        let Ok([n, c, h, w]) = nchw(&shape) else { return Ok(None) };
+        let unpadded = match &spec.padding {
+            PaddingSpec::Valid => true,
+            PaddingSpec::Explicit(b, a) => b.iter().chain(a).all(|&p| p == 0),
+            _ => false,
+        };
+        if conv.q_params.is_some()
+            || conv.kernel_fmt != KernelFormat::OIHW
+            || node.inputs.len() != 3
+            || n != 1
+            || c > VALID_CONV_MAX_CHANNELS
+            || conv.group != 1
+            || spec.input_channels != c
+            || spec.kernel_shape[..] != [3, 3]
+            || uniform_stride(spec) != Some(1)
+            || !unpadded
+            || h < 3
+            || w < 3
+        {
+            return Ok(None);
+        }
+        let m = spec.output_channels;
+        let Some((kernel, bias)) = conv_weights(model, node, m)? else { return Ok(None) };
+        if kernel.len() != m * c * 9 {
+            return Ok(None);
+        }
+        let op = ValidConv3x3 {
+            weights: Arc::new(Tensor::clone(&kernel).into_shape(&[m, c * 9])?),
+            bias: Arc::new(tensor1(&bias)),
+        };
+        Ok(output_is(node, &op.output_shape(&shape)?).then_some(op))
+    }
+
+    fn output_shape(&self, input: &[usize]) -> TractResult<TVec<usize>> {
+        let [_, _, h, w] = nchw(input)?;
+        ensure!(h >= 3 && w >= 3, "a 3x3 convolution of a {h}x{w} plane");
+        let mut shape = with_plane(input, h - 2, w - 2)?;
+        let rank = shape.len();
+        shape[rank - 3] = self.weights.shape()[0];
+        Ok(shape)
+    }
+}
+
+impl Op for ValidConv3x3 {
+    fn name(&self) -> StaticName {
+        "TrustshotValidConv3x3".into()
+    }
+
+    fn validation(&self) -> Validation {
+        Validation::Rounding
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for ValidConv3x3 {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        let (weights, bias) = (self.weights.try_as_plain_ram()?, self.bias.try_as_plain_ram()?);
+        let (weights, bias) = (weights.as_slice::<f32>()?, bias.as_slice::<f32>()?);
+        let [n, c, h, w] = nchw(input.shape())?;
+        let m = bias.len();
+        ensure!(n == 1 && weights.len() == m * c * 9, "weights {m}x{c}x3x3 for shape {:?}", input.shape());
+        ensure!(has_avx2() && has_fma(), "this CPU has no AVX2 and FMA");
+        let shape = self.output_shape(input.shape())?;
+        let (oh, ow) = (h - 2, w - 2);
+        let len = (oh - 1) * w + ow;
+        let x = input.try_as_plain_ram()?;
+        let x = x.as_slice::<f32>()?;
+        let taps: Vec<&[f32]> =
+            x.chunks_exact(h * w).flat_map(|plane| (0..9).map(move |t| &plane[(t / 3) * w + t % 3..][..len])).collect();
+        let mut rows = vec![0f32; m * len];
+        let mut sums: Vec<&mut [f32]> = rows.chunks_exact_mut(len).collect();
+        // SAFETY: the CPU has AVX2 and FMA, checked above; every view and sum is `len` long.
+        unsafe { pointwise::<false>(&taps, weights, bias, &mut sums, len) };
+        let mut output = Tensor::zero::<f32>(&shape)?;
+        let mut out = output.try_as_plain_ram_mut()?;
+        for (plane, sums) in out.as_slice_mut::<f32>()?.chunks_exact_mut(oh * ow).zip(rows.chunks_exact(len)) {
+            for (row, sums) in plane.chunks_exact_mut(ow).zip(sums.chunks(w)) {
+                row.copy_from_slice(&sums[..ow]);
+            }
+        }
+        Ok(tvec!(output.into_tvalue()))
+    }
+}
+
+impl TypedOp for ValidConv3x3 {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let shape = inputs[0].shape.as_concrete().context("a concrete input shape")?;
+        Ok(tvec!(f32::fact(&self.output_shape(shape)?)))
+    }
+
+    as_op!();
+}
+
 /// A padded row's even and odd columns (`even`: `(w + 3) / 2` long, `odd`:
 /// `(w + 2) / 2`) from an input row of `w`: input column i is padded column
 /// i + 1, so even i land in the odd columns; the padding is zero.
@@ -1787,6 +1915,43 @@ mod tests {
         m.select_output_outlets(&[y]).unwrap();
         let mut plan = m.into_decluttered().unwrap();
         assert_eq!(use_in(&mut plan).unwrap(), 1, "only the convolution");
+    }
+
+    /// A full 3x3 convolution of an NCHW input of `shape` to `m` channels, with a bias.
+    fn conv3x3_model(shape: &[usize], m: usize, padding: PaddingSpec, stride: usize) -> TypedModel {
+        let c = shape[1];
+        let mut model = TypedModel::default();
+        let x = model.add_source("x", f32::fact(shape)).unwrap();
+        let kernel = model.add_const("k", tensor1(&values(m * c * 9, 101)).into_shape(&[m, c, 3, 3]).unwrap()).unwrap();
+        let bias = model.add_const("b", tensor1(&values(m, 103))).unwrap();
+        let spec = PoolSpec { output_channels: m, ..pool_spec(DataFormat::NCHW, 3, padding, stride, c) };
+        let conv = Conv { pool_spec: spec, kernel_fmt: KernelFormat::OIHW, group: 1, q_params: None };
+        let y = model.wire_node("conv", conv, &[x, kernel, bias]).unwrap();
+        model.select_output_outlets(&y).unwrap();
+        model
+    }
+
+    #[test]
+    fn a_3x3_convolution_without_padding_computes_what_tract_computes() {
+        // O-Net's first two, and planes down to a single output pixel.
+        for (shape, m) in
+            [([1, 3, 48, 48], 32), ([1, 32, 23, 23], 64), ([1, 5, 9, 30], 17), ([1, 2, 5, 3], 3), ([1, 1, 3, 3], 1)]
+        {
+            let input = tensor1(&values(shape.iter().product(), 107)).into_shape(&shape).unwrap();
+            let (tract, ours, replaced) = both(conv3x3_model(&shape, m, PaddingSpec::Valid, 1), &input);
+            // Ours only where AVX-512 makes it faster than tract's.
+            assert_eq!(replaced, usize::from(has_avx512()), "{shape:?} to {m} channels");
+            assert_close(&tract, &ours, &format!("{shape:?} to {m} channels"));
+        }
+        // Padded, stride 2 (of more channels than an image), more than 32 channels in: tract's.
+        for (shape, padding, stride) in [
+            ([1, 8, 9, 9], PaddingSpec::Explicit(tvec![1, 1], tvec![1, 1]), 1),
+            ([1, 8, 9, 9], PaddingSpec::Valid, 2),
+            ([1, 33, 9, 9], PaddingSpec::Valid, 1),
+        ] {
+            let mut plan = conv3x3_model(&shape, 4, padding.clone(), stride).into_decluttered().unwrap();
+            assert_eq!(use_in(&mut plan).unwrap(), 0, "{shape:?} {padding:?} stride {stride}");
+        }
     }
 
     /// `bias + Σ_k weights · x` one value at a time, products added in k
