@@ -27,7 +27,7 @@
 //!   0.41 ms product; read straight from the planes, 0.46 ms in all). With
 //!   more channels tract's AVX-512 product is faster than an AVX2 sum, not
 //!   than an AVX-512 one: ours takes up to 16 channels on an AVX2 CPU, up to
-//!   64 on an AVX-512 one ([`pointwise_max_channels`]). A network's first
+//!   256 on an AVX-512 one ([`pointwise_max_channels`]). A network's first
 //!   3x3 convolution of the RGB image is the same sum over 27 shifted rows
 //!   of the image.
 //!
