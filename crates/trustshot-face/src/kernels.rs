@@ -445,6 +445,15 @@ fn with_plane(shape: &[usize], h: usize, w: usize) -> TractResult<TVec<usize>> {
     Ok(out)
 }
 
+/// `shape` with its plane made `h` x `w` and its channels (third from last) `m`.
+fn with_plane_and_channels(shape: &[usize], h: usize, w: usize, m: usize) -> TractResult<TVec<usize>> {
+    let mut out = with_plane(shape, h, w)?;
+    let rank = out.len();
+    ensure!(rank >= 3, "shape {shape:?} has no channel axis");
+    out[rank - 3] = m;
+    Ok(out)
+}
+
 /// A new tensor of `out_shape` (the output's plane computed from each of
 /// `input`'s channel planes) filled by `kernel`, which must write every
 /// element of it; run only on a CPU with AVX2, which the kernels are
@@ -938,6 +947,56 @@ impl TypedOp for Pointwise {
     as_op!();
 }
 
+/// What [`ImageConv3x3`] and [`ValidConv3x3`] both read from a full (one
+/// group) 3x3 convolution of a batch of one image, channels first, with
+/// constant f32 weights and bias, at most `max_channels` channels in, at
+/// `stride`, with a padding `padding` accepts, on a CPU with FMA.
+struct FullConv3x3 {
+    input_shape: TVec<usize>,
+    /// `[m, c · 9]`: OIHW, each output channel's taps channel by channel, row by row.
+    weights: Arc<Tensor>,
+    /// `[m]`.
+    bias: Arc<Tensor>,
+}
+
+impl FullConv3x3 {
+    fn for_node(
+        model: &TypedModel,
+        node: &TypedNode,
+        conv: &Conv,
+        max_channels: usize,
+        stride: usize,
+        padding: impl Fn(&PaddingSpec) -> bool,
+    ) -> TractResult<Option<FullConv3x3>> {
+        let spec = &conv.pool_spec;
+        if !has_fma() {
+            return Ok(None);
+        }
+        let Some(input_shape) = channels_first(model, node, spec.data_format)? else { return Ok(None) };
+        let Ok([n, c, _, _]) = nchw(&input_shape) else { return Ok(None) };
+        if conv.q_params.is_some()
+            || conv.kernel_fmt != KernelFormat::OIHW
+            || node.inputs.len() != 3
+            || n != 1
+            || c > max_channels
+            || conv.group != 1
+            || spec.input_channels != c
+            || spec.kernel_shape[..] != [3, 3]
+            || uniform_stride(spec) != Some(stride)
+            || !padding(&spec.padding)
+        {
+            return Ok(None);
+        }
+        let m = spec.output_channels;
+        let Some((kernel, bias)) = conv_weights(model, node, m)? else { return Ok(None) };
+        if kernel.len() != m * c * 9 {
+            return Ok(None);
+        }
+        let weights = Arc::new(Tensor::clone(&kernel).into_shape(&[m, c * 9])?);
+        Ok(Some(FullConv3x3 { input_shape, weights, bias: Arc::new(tensor1(&bias)) }))
+    }
+}
+
 /// A full 3x3 convolution, stride 2, one pixel of zero padding, of an
 /// image with at most [`IMAGE_MAX_CHANNELS`] channels (the first layer of
 /// YuNet and MiniFASNet, on the RGB image), with its bias and activation. Each
@@ -959,45 +1018,17 @@ const IMAGE_MAX_CHANNELS: usize = 4;
 
 impl ImageConv3x3 {
     fn for_node(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Option<ImageConv3x3>> {
-        let spec = &conv.pool_spec;
-        if !has_fma() {
+        let one_pixel = |p: &PaddingSpec| *p == PaddingSpec::Explicit(tvec![1, 1], tvec![1, 1]);
+        let Some(full) = FullConv3x3::for_node(model, node, conv, IMAGE_MAX_CHANNELS, 2, one_pixel)? else {
             return Ok(None);
-        }
-        let Some(shape) = channels_first(model, node, spec.data_format)? else { return Ok(None) };
-        let Ok([n, c, _, _]) = nchw(&shape) else { return Ok(None) };
-        if conv.q_params.is_some()
-            || conv.kernel_fmt != KernelFormat::OIHW
-            || node.inputs.len() != 3
-            || n != 1
-            || c > IMAGE_MAX_CHANNELS
-            || conv.group != 1
-            || spec.input_channels != c
-            || spec.kernel_shape[..] != [3, 3]
-            || uniform_stride(spec) != Some(2)
-            || spec.padding != PaddingSpec::Explicit(tvec![1, 1], tvec![1, 1])
-        {
-            return Ok(None);
-        }
-        let m = spec.output_channels;
-        let Some((kernel, bias)) = conv_weights(model, node, m)? else { return Ok(None) };
-        if kernel.len() != m * c * 9 {
-            return Ok(None);
-        }
-        let weights = Tensor::clone(&kernel).into_shape(&[m, c * 9])?;
-        let op = ImageConv3x3 {
-            weights: Arc::new(weights),
-            bias: Arc::new(tensor1(&bias)),
-            activation: Activation::Identity,
         };
-        Ok(output_is(node, &op.output_shape(&shape)?).then_some(op))
+        let op = ImageConv3x3 { weights: full.weights, bias: full.bias, activation: Activation::Identity };
+        Ok(output_is(node, &op.output_shape(&full.input_shape)?).then_some(op))
     }
 
     fn output_shape(&self, input: &[usize]) -> TractResult<TVec<usize>> {
         let [_, _, h, w] = nchw(input)?;
-        let mut shape = with_plane(input, (h - 1) / 2 + 1, (w - 1) / 2 + 1)?;
-        let rank = shape.len();
-        shape[rank - 3] = self.weights.shape()[0];
-        Ok(shape)
+        with_plane_and_channels(input, (h - 1) / 2 + 1, (w - 1) / 2 + 1, self.weights.shape()[0])
     }
 }
 
@@ -1100,51 +1131,26 @@ const VALID_CONV_MAX_CHANNELS: usize = 32;
 
 impl ValidConv3x3 {
     fn for_node(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Option<ValidConv3x3>> {
-        let spec = &conv.pool_spec;
-        if !has_avx512() || !has_fma() {
+        if !has_avx512() {
             return Ok(None);
         }
-        let Some(shape) = channels_first(model, node, spec.data_format)? else { return Ok(None) };
-        let Ok([n, c, h, w]) = nchw(&shape) else { return Ok(None) };
-        let unpadded = match &spec.padding {
+        let unpadded = |p: &PaddingSpec| match p {
             PaddingSpec::Valid => true,
             PaddingSpec::Explicit(b, a) => b.iter().chain(a).all(|&p| p == 0),
             _ => false,
         };
-        if conv.q_params.is_some()
-            || conv.kernel_fmt != KernelFormat::OIHW
-            || node.inputs.len() != 3
-            || n != 1
-            || c > VALID_CONV_MAX_CHANNELS
-            || conv.group != 1
-            || spec.input_channels != c
-            || spec.kernel_shape[..] != [3, 3]
-            || uniform_stride(spec) != Some(1)
-            || !unpadded
-            || h < 3
-            || w < 3
-        {
+        let Some(full) = FullConv3x3::for_node(model, node, conv, VALID_CONV_MAX_CHANNELS, 1, unpadded)? else {
             return Ok(None);
-        }
-        let m = spec.output_channels;
-        let Some((kernel, bias)) = conv_weights(model, node, m)? else { return Ok(None) };
-        if kernel.len() != m * c * 9 {
-            return Ok(None);
-        }
-        let op = ValidConv3x3 {
-            weights: Arc::new(Tensor::clone(&kernel).into_shape(&[m, c * 9])?),
-            bias: Arc::new(tensor1(&bias)),
         };
-        Ok(output_is(node, &op.output_shape(&shape)?).then_some(op))
+        let op = ValidConv3x3 { weights: full.weights, bias: full.bias };
+        let Ok(out_shape) = op.output_shape(&full.input_shape) else { return Ok(None) };
+        Ok(output_is(node, &out_shape).then_some(op))
     }
 
     fn output_shape(&self, input: &[usize]) -> TractResult<TVec<usize>> {
         let [_, _, h, w] = nchw(input)?;
         ensure!(h >= 3 && w >= 3, "a 3x3 convolution of a {h}x{w} plane");
-        let mut shape = with_plane(input, h - 2, w - 2)?;
-        let rank = shape.len();
-        shape[rank - 3] = self.weights.shape()[0];
-        Ok(shape)
+        with_plane_and_channels(input, h - 2, w - 2, self.weights.shape()[0])
     }
 }
 
@@ -1182,7 +1188,8 @@ impl EvalOp for ValidConv3x3 {
         let mut sums: Vec<&mut [f32]> = rows.chunks_exact_mut(len).collect();
         // SAFETY: the CPU has AVX2 and FMA, checked above; every view and sum is `len` long.
         unsafe { pointwise::<false>(&taps, weights, bias, &mut sums, len) };
-        let mut output = Tensor::zero::<f32>(&shape)?;
+        // SAFETY: every element is written below (each plane's rows whole) before it is read.
+        let mut output = unsafe { Tensor::uninitialized::<f32>(&shape)? };
         let mut out = output.try_as_plain_ram_mut()?;
         for (plane, sums) in out.as_slice_mut::<f32>()?.chunks_exact_mut(oh * ow).zip(rows.chunks_exact(len)) {
             for (row, sums) in plane.chunks_exact_mut(ow).zip(sums.chunks(w)) {
