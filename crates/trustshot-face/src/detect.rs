@@ -49,7 +49,7 @@ const YUNET_TRANSPOSED_ONNX: &str = "yunet_2023mar_t.onnx";
 /// (see [`crate::models::Bundle`]).
 pub const YUNET_BUNDLE: &str = "yunet_2023mar.nnef.tar";
 /// Its pin (`models/yunet.toml`, `[nnef]`).
-const YUNET_BUNDLE_SHA256: &str = "554bd8cecec13b43fd1fbb6e3e7971d8de83eb4a1f0b2684c5b58c926f2d9a3a";
+const YUNET_BUNDLE_SHA256: &str = "c53ace19d16ca4f2152da1751df2bfd46236be10443632351a01e7418d617404";
 
 const fn yunet(nnef: &'static str, input_shape: &'static [usize]) -> ModelSpec {
     ModelSpec {
