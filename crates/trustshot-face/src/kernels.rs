@@ -39,7 +39,10 @@
 //! ([`pointwise_avx2`]) and AVX-512 ones ([`pointwise_avx512`], taken where
 //! the CPU has it: the same values to the bit), fast only with its
 //! accumulators held in registers, which the compiler does not arrange from
-//! plain loops, and the pooling's even/odd lane split.
+//! plain loops; the stride-1 depthwise convolution with AVX-512
+//! ([`depthwise_s1_avx512`]: masked loads make the padding free, where the
+//! plain loops spent most of their time on edge columns); and the pooling's
+//! even/odd lane split.
 //!
 //! [`use_in`] puts them into a decluttered graph, before tract's codegen,
 //! where a node (or a ReLU or PReLU chain) matches exactly what they compute
