@@ -7,7 +7,8 @@
 //! and out (YuNet's first blocks; up to 256 with AVX-512), the stride-2 3x3
 //! convolution of the RGB image that starts YuNet and MiniFASNet, with its
 //! ReLU, and with AVX-512 the unpadded 3x3 convolution (O-Net's first two);
-//! a batch normalisation after a depthwise or 1x1 convolution is folded in.
+//! a batch normalisation after a depthwise or 1x1 convolution is folded in,
+//! and so is a PReLU after one (a ReLU after a depthwise one).
 //!
 //! Why they were slow, measured with `tract-profile` (README "Measured"):
 //! - tract's x86 matrix kernels (AVX-512 here) return with the upper halves of
@@ -299,12 +300,16 @@ struct Depthwise3x3 {
 }
 
 /// What is applied to each output as it is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Activation {
     Identity,
     /// `max(x, 0)`: a ReLU that read only this convolution, folded in
     /// (YuNet's): one pass over the output instead of two.
     Relu,
+    /// `x < 0 ? slope · x : x`, one slope per output channel (`[c]`): a
+    /// PReLU that read only this convolution, folded in (SFace's,
+    /// MiniFASNet's, Iris's).
+    Prelu(Arc<Tensor>),
 }
 
 impl Activation {
@@ -315,6 +320,137 @@ impl Activation {
             *self = Activation::Relu;
         }
         folded
+    }
+
+    /// Each of `channels` output channels' activation, as the kernels apply it.
+    fn per_channel(&self, channels: usize) -> TractResult<Vec<Act>> {
+        Ok(match self {
+            Activation::Identity => vec![Act::Identity; channels],
+            Activation::Relu => vec![Act::Relu; channels],
+            Activation::Prelu(slopes) => {
+                let slopes = slopes.try_as_plain_ram()?;
+                let slopes = slopes.as_slice::<f32>()?;
+                ensure!(slopes.len() == channels, "{} slopes for {channels} channels", slopes.len());
+                slopes.iter().map(|&s| Act::Prelu(s)).collect()
+            }
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Activation::Identity => "identity",
+            Activation::Relu => "ReLU",
+            Activation::Prelu(_) => "PReLU",
+        }
+    }
+}
+
+/// One output channel's [`Activation`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Act {
+    Identity,
+    Relu,
+    Prelu(f32),
+}
+
+impl Act {
+    #[inline(always)]
+    fn apply(self, v: f32) -> f32 {
+        match self {
+            Act::Identity => v,
+            Act::Relu => max(v, 0.0),
+            Act::Prelu(slope) => {
+                if v < 0.0 {
+                    slope * v
+                } else {
+                    v
+                }
+            }
+        }
+    }
+}
+
+/// [`Act::apply`] to sixteen lanes.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn act_avx512(v: std::arch::x86_64::__m512, act: Act) -> std::arch::x86_64::__m512 {
+    use std::arch::x86_64::*;
+    match act {
+        Act::Identity => v,
+        Act::Relu => _mm512_max_ps(v, _mm512_setzero_ps()),
+        Act::Prelu(slope) => {
+            let negative = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, _mm512_setzero_ps());
+            _mm512_mask_mul_ps(v, negative, v, _mm512_set1_ps(slope))
+        }
+    }
+}
+
+/// What the 1x1 sums are compiled for, a const parameter so that a sum
+/// whose every channel has no activation, or a ReLU, decides nothing per
+/// value it stores (YuNet's; a branch per store cost its 1x1 sums 20%):
+/// every channel [`Act::Identity`], every channel [`Act::Relu`], or each
+/// channel its own.
+const EVERY_IDENTITY: u8 = 0;
+const EVERY_RELU: u8 = 1;
+const PER_CHANNEL: u8 = 2;
+
+/// The kind of sum `acts` need.
+fn sum_kind(acts: &[Act]) -> u8 {
+    if acts.iter().all(|&a| a == Act::Identity) {
+        EVERY_IDENTITY
+    } else if acts.iter().all(|&a| a == Act::Relu) {
+        EVERY_RELU
+    } else {
+        PER_CHANNEL
+    }
+}
+
+/// [`act_avx512`] in a sum of kind `KIND`.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn act_kind_avx512<const KIND: u8>(v: std::arch::x86_64::__m512, act: Act) -> std::arch::x86_64::__m512 {
+    match KIND {
+        EVERY_IDENTITY => v,
+        EVERY_RELU => std::arch::x86_64::_mm512_max_ps(v, std::arch::x86_64::_mm512_setzero_ps()),
+        _ => act_avx512(v, act),
+    }
+}
+
+/// [`act_avx2`] in a sum of kind `KIND`.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn act_kind_avx2<const KIND: u8>(v: std::arch::x86_64::__m256, act: Act) -> std::arch::x86_64::__m256 {
+    match KIND {
+        EVERY_IDENTITY => v,
+        EVERY_RELU => std::arch::x86_64::_mm256_max_ps(v, std::arch::x86_64::_mm256_setzero_ps()),
+        _ => act_avx2(v, act),
+    }
+}
+
+/// [`Act::apply`] to eight lanes.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn act_avx2(v: std::arch::x86_64::__m256, act: Act) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    match act {
+        Act::Identity => v,
+        Act::Relu => _mm256_max_ps(v, _mm256_setzero_ps()),
+        Act::Prelu(slope) => {
+            let negative = _mm256_cmp_ps::<_CMP_LT_OQ>(v, _mm256_setzero_ps());
+            _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(slope)), negative)
+        }
     }
 }
 
@@ -358,7 +494,7 @@ impl Op for Depthwise3x3 {
     }
 
     fn info(&self) -> TractResult<Vec<String>> {
-        Ok(vec![format!("stride {}, {:?}", self.stride, self.activation)])
+        Ok(vec![format!("stride {}, {}", self.stride, self.activation.name())])
     }
 
     fn validation(&self) -> Validation {
@@ -377,17 +513,15 @@ impl EvalOp for Depthwise3x3 {
         let (taps, bias) = (taps.as_slice::<f32>()?, bias.as_slice::<f32>()?);
         let c = nchw(input.shape())?[1];
         ensure!(taps.len() == 9 * c && bias.len() == c, "weights for {} channels, the input has {c}", bias.len());
-        let output = over_planes(&input, &self.output_shape(input.shape())?, |planes| match self.activation {
-            // SAFETY: the CPU has AVX-512F, checked in the guard.
-            Activation::Identity if self.stride == 1 && has_avx512() => unsafe {
-                depthwise_s1_avx512::<false>(planes, taps, bias)
-            },
-            // SAFETY: as above.
-            Activation::Relu if self.stride == 1 && has_avx512() => unsafe {
-                depthwise_s1_avx512::<true>(planes, taps, bias)
-            },
-            // SAFETY: `over_planes` runs this only on a CPU with AVX2.
-            _ => unsafe { depthwise_avx2(planes, self.stride, taps, bias, self.activation) },
+        let acts = self.activation.per_channel(c)?;
+        let output = over_planes(&input, &self.output_shape(input.shape())?, |planes| {
+            if self.stride == 1 && has_avx512() {
+                // SAFETY: the CPU has AVX-512F, checked just above.
+                unsafe { depthwise_s1_avx512(planes, taps, bias, &acts) }
+            } else {
+                // SAFETY: `over_planes` runs this only on a CPU with AVX2.
+                unsafe { depthwise_avx2(planes, self.stride, taps, bias, &acts) }
+            }
         })?;
         Ok(tvec!(output.into_tvalue()))
     }
@@ -493,12 +627,12 @@ struct Planes<'a> {
 /// The depthwise convolution compiled for AVX2 (8 lanes, VEX-encoded: no
 /// transition penalty, see the module's header).
 #[target_feature(enable = "avx2")]
-fn depthwise_avx2(planes: Planes, stride: usize, taps: &[f32], bias: &[f32], activation: Activation) {
-    depthwise(planes, stride, taps, bias, activation)
+fn depthwise_avx2(planes: Planes, stride: usize, taps: &[f32], bias: &[f32], acts: &[Act]) {
+    depthwise(planes, stride, taps, bias, acts)
 }
 
 #[inline(always)]
-fn depthwise(planes: Planes, stride: usize, taps: &[f32], bias: &[f32], activation: Activation) {
+fn depthwise(planes: Planes, stride: usize, taps: &[f32], bias: &[f32], acts: &[Act]) {
     let Planes { x, out, channels, h, w } = planes;
     if out.is_empty() {
         return;
@@ -510,7 +644,7 @@ fn depthwise(planes: Planes, stride: usize, taps: &[f32], bias: &[f32], activati
     for (plane, (x, out)) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(out_plane)).enumerate() {
         let ch = plane % channels;
         let k: &[f32; 9] = taps[ch * 9..][..9].try_into().expect("nine taps per channel");
-        let plane = Plane { x, h, w, k, bias: bias[ch], activation };
+        let plane = Plane { x, h, w, k, bias: bias[ch], activation: acts[ch] };
         match stride {
             1 if w < LONG_ROW => depthwise_s1_run(plane, out, &mut scratch),
             1 => depthwise_s1_rows(plane, out, &mut scratch),
@@ -523,10 +657,11 @@ fn depthwise(planes: Planes, stride: usize, taps: &[f32], bias: &[f32], activati
 /// contiguous slice at least as long as `out`: the loop the compiler
 /// vectorises.
 #[inline(always)]
-fn taps_row(out: &mut [f32], rows: [&[f32]; 9], k: &[f32; 9], bias: f32, activation: Activation) {
+fn taps_row(out: &mut [f32], rows: [&[f32]; 9], k: &[f32; 9], bias: f32, activation: Act) {
     match activation {
-        Activation::Identity => taps_row_then(out, rows, k, bias, |v| v),
-        Activation::Relu => taps_row_then(out, rows, k, bias, |v| max(v, 0.0)),
+        Act::Identity => taps_row_then(out, rows, k, bias, |v| v),
+        Act::Relu => taps_row_then(out, rows, k, bias, |v| max(v, 0.0)),
+        Act::Prelu(slope) => taps_row_then(out, rows, k, bias, |v| if v < 0.0 { slope * v } else { v }),
     }
 }
 
@@ -557,7 +692,7 @@ struct Plane<'a> {
     w: usize,
     k: &'a [f32; 9],
     bias: f32,
-    activation: Activation,
+    activation: Act,
 }
 
 /// From this width on, a stride-1 plane is summed row by row in place
@@ -594,10 +729,7 @@ fn depthwise_s1_rows(plane: Plane, out: &mut [f32], zeros: &mut Vec<f32>) {
                     }
                 }
             }
-            out[ox] = match activation {
-                Activation::Identity => sum,
-                Activation::Relu => max(sum, 0.0),
-            };
+            out[ox] = activation.apply(sum);
         }
     }
 }
@@ -667,18 +799,18 @@ fn depthwise_s2(plane: Plane, out: &mut [f32], scratch: &mut Vec<f32>) {
 /// # Safety
 /// The CPU must have AVX-512F.
 #[target_feature(enable = "avx512f")]
-unsafe fn depthwise_s1_avx512<const RELU: bool>(planes: Planes, taps: &[f32], bias: &[f32]) {
+unsafe fn depthwise_s1_avx512(planes: Planes, taps: &[f32], bias: &[f32], acts: &[Act]) {
     use std::arch::x86_64::*;
     let Planes { x, out, channels, h, w } = planes;
     // The loads and stores below are unchecked: these make them safe.
     assert!(x.len() == out.len() && x.len() % (h * w) == 0);
-    assert!(taps.len() == 9 * channels && bias.len() == channels);
+    assert!(taps.len() == 9 * channels && bias.len() == channels && acts.len() == channels);
     // The rows above and below the plane: read like any other, no branch per block.
     let zeros = vec![0f32; w];
     for (plane, (x, out)) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(h * w)).enumerate() {
         let ch = plane % channels;
         let k: [__m512; 9] = std::array::from_fn(|t| _mm512_set1_ps(taps[ch * 9 + t]));
-        let b = _mm512_set1_ps(bias[ch]);
+        let (b, act) = (_mm512_set1_ps(bias[ch]), acts[ch]);
         for (oy, out) in out.chunks_exact_mut(w).enumerate() {
             // Output row oy reads input rows oy - 1, oy, oy + 1.
             let row = |y: Option<usize>| match y {
@@ -706,12 +838,7 @@ unsafe fn depthwise_s1_avx512<const RELU: bool>(planes: Planes, taps: &[f32], bi
                     *acc = _mm512_fmadd_ps(k[dy * 3 + 1], c, *acc);
                     *acc = _mm512_fmadd_ps(k[dy * 3 + 2], r, *acc);
                 }
-                let sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), acc[2]);
-                if RELU {
-                    _mm512_max_ps(sum, _mm512_setzero_ps())
-                } else {
-                    sum
-                }
+                act_avx512(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), acc[2]), act)
             };
             let o = out.as_mut_ptr();
             // The first block: no column before it; the last too when the row is 16 or narrower.
@@ -791,7 +918,37 @@ impl ChannelPrelu {
             return Ok(None);
         }
         let slopes = Arc::new(Tensor::clone(&slopes).into_shape(&[slopes.len()])?);
+        if let Some(rewrite) = Self::folded(model, x, axes[0], &slopes)? {
+            return Ok(Some(rewrite));
+        }
         Ok(Some(Rewrite { input: x, op: Box::new(ChannelPrelu { axis: axes[0], slopes }) }))
+    }
+
+    /// The PReLU of `slopes` along `axis` of `x` folded into the convolution
+    /// of ours that computes `x` (a [`Depthwise3x3`] or [`Pointwise`] with no
+    /// activation yet, `axis` its channels), when nothing but the chain's
+    /// `Max` and `Min` read `x`: one pass over the output instead of two.
+    fn folded(model: &TypedModel, x: OutletId, axis: usize, slopes: &Arc<Tensor>) -> TractResult<Option<Rewrite>> {
+        let conv = model.node(x.node);
+        let readers = conv.outputs[x.slot].successors.len();
+        if readers != 2 || model.output_outlets()?.contains(&x) || axis + 3 != model.outlet_fact(x)?.rank() {
+            return Ok(None);
+        }
+        let prelu = Activation::Prelu(slopes.clone());
+        let op: Box<dyn TypedOp> = if let Some(op) = conv.op_as::<Depthwise3x3>() {
+            if op.activation != Activation::Identity {
+                return Ok(None);
+            }
+            Box::new(Depthwise3x3 { activation: prelu, ..op.clone() })
+        } else if let Some(op) = conv.op_as::<Pointwise>() {
+            if op.activation != Activation::Identity {
+                return Ok(None);
+            }
+            Box::new(Pointwise { activation: prelu, ..op.clone() })
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(Rewrite { input: conv.inputs[0], op }))
     }
 }
 
@@ -864,6 +1021,8 @@ struct Pointwise {
     /// NCHW input's batch axis of one (`mk,akbn->mbn`), or 4 when it gives
     /// a CHW input one (`mk,kbn->ambn`).
     output_rank: usize,
+    /// Identity, or a PReLU folded in.
+    activation: Activation,
 }
 
 /// Up to this many channels in and out a 1x1 convolution is ours. With
@@ -985,7 +1144,12 @@ impl Pointwise {
                 row.mapv_inplace(|w| w * s);
             }
         }
-        let op = Pointwise { weights: Arc::new(weights), bias: Arc::new(tensor1(&bias)), output_rank };
+        let op = Pointwise {
+            weights: Arc::new(weights),
+            bias: Arc::new(tensor1(&bias)),
+            output_rank,
+            activation: Activation::Identity,
+        };
         Ok(output_is(node, &op.output_shape(shape)?).then(|| Rewrite { input: x, op: Box::new(op) }))
     }
 
@@ -1024,8 +1188,9 @@ impl EvalOp for Pointwise {
         let mut out = output.try_as_plain_ram_mut()?;
         let x: Vec<&[f32]> = x.as_slice::<f32>()?.chunks_exact(h * w).collect();
         let mut out: Vec<&mut [f32]> = out.as_slice_mut::<f32>()?.chunks_exact_mut(h * w).collect();
+        let acts = self.activation.per_channel(bias.len())?;
         // SAFETY: the CPU has AVX2 and FMA, checked just above; the planes are h·w long.
-        unsafe { pointwise::<false>(&x, weights, bias, &mut out, h * w) };
+        unsafe { pointwise(&x, weights, bias, &mut out, h * w, &acts) };
         Ok(tvec!(output.into_tvalue()))
     }
 }
@@ -1151,6 +1316,7 @@ impl EvalOp for ImageConv3x3 {
         let m = bias.len();
         ensure!(n == 1 && weights.len() == m * c * 9, "weights {m}x{c}x3x3 for shape {:?}", input.shape());
         ensure!(has_avx2() && has_fma(), "this CPU has no AVX2 and FMA");
+        let acts = self.activation.per_channel(m)?;
         let shape = self.output_shape(input.shape())?;
         let (oh, ow) = (shape[shape.len() - 2], shape[shape.len() - 1]);
         // SAFETY: every element is written below before it is read.
@@ -1182,12 +1348,7 @@ impl EvalOp for ImageConv3x3 {
                 .collect();
             let mut rows: Vec<&mut [f32]> = planes.iter_mut().map(|p| &mut p[oy * ow..][..ow]).collect();
             // SAFETY: the CPU has AVX2 and FMA, checked above; every slice is ow long.
-            unsafe {
-                match self.activation {
-                    Activation::Identity => pointwise::<false>(&taps, weights, bias, &mut rows, ow),
-                    Activation::Relu => pointwise::<true>(&taps, weights, bias, &mut rows, ow),
-                }
-            };
+            unsafe { pointwise(&taps, weights, bias, &mut rows, ow, &acts) };
         }
         Ok(tvec!(output.into_tvalue()))
     }
@@ -1279,7 +1440,7 @@ impl EvalOp for ValidConv3x3 {
         let mut rows = vec![0f32; m * len];
         let mut sums: Vec<&mut [f32]> = rows.chunks_exact_mut(len).collect();
         // SAFETY: the CPU has AVX2 and FMA, checked above; every view and sum is `len` long.
-        unsafe { pointwise::<false>(&taps, weights, bias, &mut sums, len) };
+        unsafe { pointwise(&taps, weights, bias, &mut sums, len, &vec![Act::Identity; m]) };
         // SAFETY: every element is written below (each plane's rows whole) before it is read.
         let mut output = unsafe { Tensor::uninitialized::<f32>(&shape)? };
         let mut out = output.try_as_plain_ram_mut()?;
@@ -1326,13 +1487,17 @@ fn split_row_avx2(input: &[f32], (even, odd): (&mut [f32], &mut [f32])) {
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA.
-unsafe fn pointwise<const RELU: bool>(x: &[&[f32]], weights: &[f32], bias: &[f32], out: &mut [&mut [f32]], len: usize) {
-    if has_avx512() {
-        // SAFETY: the CPU has AVX-512F, checked just above.
-        unsafe { pointwise_avx512::<RELU>(x, weights, bias, out, len) }
-    } else {
-        // SAFETY: the caller's contract.
-        unsafe { pointwise_avx2::<RELU>(x, weights, bias, out, len) }
+unsafe fn pointwise(x: &[&[f32]], weights: &[f32], bias: &[f32], out: &mut [&mut [f32]], len: usize, acts: &[Act]) {
+    // SAFETY: AVX-512F where `has_avx512` says so, AVX2 and FMA by the caller's contract.
+    unsafe {
+        match (has_avx512(), sum_kind(acts)) {
+            (true, EVERY_IDENTITY) => pointwise_avx512::<EVERY_IDENTITY>(x, weights, bias, out, len, acts),
+            (true, EVERY_RELU) => pointwise_avx512::<EVERY_RELU>(x, weights, bias, out, len, acts),
+            (true, _) => pointwise_avx512::<PER_CHANNEL>(x, weights, bias, out, len, acts),
+            (false, EVERY_IDENTITY) => pointwise_avx2::<EVERY_IDENTITY>(x, weights, bias, out, len, acts),
+            (false, EVERY_RELU) => pointwise_avx2::<EVERY_RELU>(x, weights, bias, out, len, acts),
+            (false, _) => pointwise_avx2::<PER_CHANNEL>(x, weights, bias, out, len, acts),
+        }
     }
 }
 
@@ -1343,27 +1508,31 @@ unsafe fn pointwise<const RELU: bool>(x: &[&[f32]], weights: &[f32], bias: &[f32
 /// # Safety
 /// The CPU must have AVX-512F.
 #[target_feature(enable = "avx512f")]
-unsafe fn pointwise_avx512<const RELU: bool>(
+unsafe fn pointwise_avx512<const KIND: u8>(
     x: &[&[f32]],
     weights: &[f32],
     bias: &[f32],
     out: &mut [&mut [f32]],
     len: usize,
+    acts: &[Act],
 ) {
     use std::arch::x86_64::*;
-    let activate = |v: __m512| if RELU { _mm512_max_ps(v, _mm512_setzero_ps()) } else { v };
     let (k_count, m_count) = (x.len(), out.len());
     // The loads and stores below are unchecked: these make them safe.
-    assert!(weights.len() == m_count * k_count && bias.len() == m_count);
+    assert!(weights.len() == m_count * k_count && bias.len() == m_count && acts.len() == m_count);
     assert!(x.iter().all(|p| p.len() >= len) && out.iter().all(|p| p.len() >= len));
     // Pixels outside, channels inside: a block of pixels of every input
     // plane (48 x k values) stays in the L1 cache for all output channels.
-    let blocks = (0..m_count).step_by(8).map(|m| (m, (m_count - m).min(8)));
     // Rows of weights and biases past the last channel repeat it (computed, never stored).
     let row = |m: usize, i: usize| (m + i).min(m_count - 1);
     let mut j = 0;
+    // Output channels eight at a time (`ms` of them in the last block) in plain `while`
+    // loops: a call out of this function (an iterator's `next` the compiler did not
+    // inline) would clear the vector registers.
     while j + 48 <= len {
-        for (m, ms) in blocks.clone() {
+        let mut m = 0;
+        while m < m_count {
+            let ms = (m_count - m).min(8);
             let mut acc = [[_mm512_setzero_ps(); 3]; 8];
             for (i, acc) in acc.iter_mut().enumerate() {
                 *acc = [_mm512_set1_ps(bias[row(m, i)]); 3];
@@ -1381,16 +1550,19 @@ unsafe fn pointwise_avx512<const RELU: bool>(
             for (i, acc) in acc.iter().enumerate().take(ms) {
                 let o = out[m + i].as_mut_ptr().add(j);
                 for (t, a) in acc.iter().enumerate() {
-                    _mm512_storeu_ps(o.add(16 * t), activate(*a));
+                    _mm512_storeu_ps(o.add(16 * t), act_kind_avx512::<KIND>(*a, acts[m + i]));
                 }
             }
+            m += 8;
         }
         j += 48;
     }
     while j < len {
         // 16 pixels, or the last 1 to 15 under a mask (masked-off lanes are not accessed).
         let mask: __mmask16 = if j + 16 <= len { 0xFFFF } else { (1u16 << (len - j)) - 1 };
-        for (m, ms) in blocks.clone() {
+        let mut m = 0;
+        while m < m_count {
+            let ms = (m_count - m).min(8);
             let mut acc = [_mm512_setzero_ps(); 8];
             for (i, acc) in acc.iter_mut().enumerate() {
                 *acc = _mm512_set1_ps(bias[row(m, i)]);
@@ -1402,8 +1574,9 @@ unsafe fn pointwise_avx512<const RELU: bool>(
                 }
             }
             for (i, acc) in acc.iter().enumerate().take(ms) {
-                _mm512_mask_storeu_ps(out[m + i].as_mut_ptr().add(j), mask, activate(*acc));
+                _mm512_mask_storeu_ps(out[m + i].as_mut_ptr().add(j), mask, act_kind_avx512::<KIND>(*acc, acts[m + i]));
             }
+            m += 8;
         }
         j += 16;
     }
@@ -1418,18 +1591,18 @@ unsafe fn pointwise_avx512<const RELU: bool>(
 /// # Safety
 /// The CPU must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn pointwise_avx2<const RELU: bool>(
+unsafe fn pointwise_avx2<const KIND: u8>(
     x: &[&[f32]],
     weights: &[f32],
     bias: &[f32],
     out: &mut [&mut [f32]],
     len: usize,
+    acts: &[Act],
 ) {
     use std::arch::x86_64::*;
-    let activate = |v: __m256| if RELU { _mm256_max_ps(v, _mm256_setzero_ps()) } else { v };
     let (k_count, m_count) = (x.len(), out.len());
     // The loads and stores below are unchecked: these make them safe.
-    assert!(weights.len() == m_count * k_count && bias.len() == m_count);
+    assert!(weights.len() == m_count * k_count && bias.len() == m_count && acts.len() == m_count);
     assert!(x.iter().all(|p| p.len() >= len) && out.iter().all(|p| p.len() >= len));
     for m in (0..m_count).step_by(4) {
         let ms = (m_count - m).min(4);
@@ -1454,7 +1627,7 @@ unsafe fn pointwise_avx2<const RELU: bool>(
             for (i, acc) in acc.iter().enumerate().take(ms) {
                 let o = out[m + i].as_mut_ptr().add(j);
                 for (t, a) in acc.iter().enumerate() {
-                    _mm256_storeu_ps(o.add(8 * t), activate(*a));
+                    _mm256_storeu_ps(o.add(8 * t), act_kind_avx2::<KIND>(*a, acts[m + i]));
                 }
             }
             j += 24;
@@ -1471,7 +1644,7 @@ unsafe fn pointwise_avx2<const RELU: bool>(
                 }
             }
             for (i, acc) in acc.iter().enumerate().take(ms) {
-                _mm256_storeu_ps(out[m + i].as_mut_ptr().add(j), activate(*acc));
+                _mm256_storeu_ps(out[m + i].as_mut_ptr().add(j), act_kind_avx2::<KIND>(*acc, acts[m + i]));
             }
             j += 8;
         }
@@ -1481,7 +1654,7 @@ unsafe fn pointwise_avx2<const RELU: bool>(
                 for (k, plane) in x.iter().enumerate() {
                     sum = weights[(m + i) * k_count + k].mul_add(plane[j], sum);
                 }
-                out[m + i][j] = if RELU { max(sum, 0.0) } else { sum };
+                out[m + i][j] = acts[m + i].apply(sum);
             }
         }
     }
@@ -1838,6 +2011,54 @@ mod tests {
         m
     }
 
+    /// `Max(x, 0) + Min(x, 0) · slopes` after `x` in `model`, slopes along the channels.
+    fn prelu_after(model: &mut TypedModel, x: OutletId, c: usize) -> OutletId {
+        let zero = model.add_const("zero", tensor0(0f32).into_shape(&[1, 1, 1, 1]).unwrap()).unwrap();
+        let slopes = model.add_const("slopes", tensor1(&values(c, 103)).into_shape(&[1, c, 1, 1]).unwrap()).unwrap();
+        let pos = model.wire_node("pos", tract_core::ops::math::max(), &[x, zero]).unwrap()[0];
+        let neg = model.wire_node("neg", tract_core::ops::math::min(), &[x, zero]).unwrap()[0];
+        let scaled = model.wire_node("scaled", tract_core::ops::math::mul(), &[neg, slopes]).unwrap()[0];
+        model.wire_node("prelu", tract_core::ops::math::add(), &[pos, scaled]).unwrap()[0]
+    }
+
+    #[test]
+    fn a_prelu_after_a_depthwise_or_1x1_convolution_is_folded_into_it() {
+        let shape = [1, 6, 10, 19];
+        let input = tensor1(&values(shape.iter().product(), 107)).into_shape(&shape).unwrap();
+        // A 1x1 convolution as tract's declutter writes it, with its bias.
+        let mut sum = TypedModel::default();
+        let x = sum.add_source("x", f32::fact(shape)).unwrap();
+        let weights = sum.add_const("w", tensor1(&values(8 * 6, 109)).into_shape(&[8, 6]).unwrap()).unwrap();
+        let bias = sum.add_const("b", tensor1(&values(8, 113)).into_shape(&[1, 8, 1, 1]).unwrap()).unwrap();
+        let einsum = EinSum::new("mk,akbn->ambn".parse().unwrap(), f32::datum_type());
+        let product = sum.wire_node("einsum", einsum, &[weights, x]).unwrap()[0];
+        let y = sum.wire_node("bias", tract_core::ops::math::add(), &[product, bias]).unwrap();
+        sum.select_output_outlets(&y).unwrap();
+        for (what, mut m) in [("depthwise", depthwise_model(&shape, DataFormat::NCHW, 1)), ("1x1", sum)] {
+            let conv = m.output_outlets().unwrap()[0];
+            let c = m.outlet_fact(conv).unwrap().shape[1].to_usize().unwrap();
+            let y = prelu_after(&mut m, conv, c);
+            m.select_output_outlets(&[y]).unwrap();
+            let mut plan = m.clone().into_decluttered().unwrap();
+            use_in(&mut plan).unwrap();
+            let ops: Vec<String> =
+                plan.eval_order().unwrap().iter().map(|&n| plan.node(n).op.name().to_string()).collect();
+            assert_eq!(ops.len(), 2, "{what}: the source and one operator of ours, got {ops:?}");
+            assert!(ops[1].starts_with("Trustshot") && ops[1] != "TrustshotChannelPrelu", "{what}: {ops:?}");
+            let (tract, ours, _) = both(m, &input);
+            assert_close(&tract, &ours, what);
+        }
+        // When the convolution's output is read elsewhere too, the PReLU stays a pass of its own.
+        let mut m = depthwise_model(&shape, DataFormat::NCHW, 1);
+        let conv = m.output_outlets().unwrap()[0];
+        let y = prelu_after(&mut m, conv, 6);
+        m.select_output_outlets(&[y, conv]).unwrap();
+        let mut plan = m.into_decluttered().unwrap();
+        use_in(&mut plan).unwrap();
+        let ops: Vec<String> = plan.eval_order().unwrap().iter().map(|&n| plan.node(n).op.name().to_string()).collect();
+        assert!(ops.contains(&"TrustshotChannelPrelu".to_string()), "{ops:?}");
+    }
+
     #[test]
     fn the_prelu_chain_becomes_one_pass_with_the_same_values() {
         for shape in [&[1, 5, 7, 9][..], &[2, 3, 4, 4], &[4, 6, 6]] {
@@ -1922,7 +2143,7 @@ mod tests {
             for activation in [Activation::Identity, Activation::Relu] {
                 let what = format!("{shape:?} {format:?} to {m} channels, {activation:?}");
                 let input = tensor1(&values(shape.iter().product(), 71)).into_shape(shape).unwrap();
-                let (tract, ours, replaced) = both(full_conv_model(shape, format, m, 3, activation), &input);
+                let (tract, ours, replaced) = both(full_conv_model(shape, format, m, 3, activation.clone()), &input);
                 let expected = if activation == Activation::Relu { 2 } else { 1 };
                 assert_eq!(replaced, expected, "{what}: not taken (with its ReLU)");
                 assert_close(&tract, &ours, &what);
@@ -2058,12 +2279,28 @@ mod tests {
 
     /// `bias + Σ_k weights · x` one value at a time, products added in k
     /// order with one rounding each, as both vector sums add them.
-    fn pointwise_reference(x: &[&[f32]], weights: &[f32], bias: &[f32], len: usize) -> Vec<Vec<f32>> {
+    /// Each channel's activation in turn: none, ReLU, PReLU (slopes of either sign).
+    fn mixed_acts(channels: usize) -> Vec<Act> {
+        let slopes = values(channels, 101);
+        (0..channels)
+            .map(|i| match i % 3 {
+                0 => Act::Identity,
+                1 => Act::Relu,
+                _ => Act::Prelu(slopes[i]),
+            })
+            .collect()
+    }
+
+    fn pointwise_reference(x: &[&[f32]], weights: &[f32], bias: &[f32], len: usize, acts: &[Act]) -> Vec<Vec<f32>> {
         (0..bias.len())
             .map(|m| {
                 (0..len)
                     .map(|j| {
-                        x.iter().enumerate().fold(bias[m], |sum, (k, p)| weights[m * x.len() + k].mul_add(p[j], sum))
+                        let sum = x
+                            .iter()
+                            .enumerate()
+                            .fold(bias[m], |sum, (k, p)| weights[m * x.len() + k].mul_add(p[j], sum));
+                        acts[m].apply(sum)
                     })
                     .collect()
             })
@@ -2072,34 +2309,49 @@ mod tests {
 
     #[test]
     fn the_vector_1x1_sums_give_the_reference_values_to_the_bit() {
+        assert!(has_avx2() && has_fma(), "this suite's machines have AVX2 and FMA");
         // Channel counts off the blocks (4 and 8 outputs), lengths off the pixel blocks (8, 16, 24, 48).
         for (k, m, len) in [(16, 16, 320), (3, 5, 47), (27, 16, 97), (64, 64, 113), (1, 1, 1), (9, 13, 15)] {
             let planes: Vec<Vec<f32>> = (0..k).map(|i| values(len, 61 + i as u64)).collect();
             let x: Vec<&[f32]> = planes.iter().map(|p| &p[..]).collect();
             let (weights, bias) = (values(m * k, 67), values(m, 71));
-            let expected = pointwise_reference(&x, &weights, &bias, len);
-            let run = |avx512: bool| {
-                let mut planes = vec![vec![f32::NAN; len]; m];
-                let mut out: Vec<&mut [f32]> = planes.iter_mut().map(|p| &mut p[..]).collect();
-                // SAFETY: each runs only on a CPU with its instructions (checked below and by the suite's machines).
-                unsafe {
-                    match avx512 {
-                        true => pointwise_avx512::<false>(&x, &weights, &bias, &mut out, len),
-                        false => pointwise_avx2::<false>(&x, &weights, &bias, &mut out, len),
+            // Each kind of sum: every channel without activation, every one a ReLU, each its own.
+            for acts in [vec![Act::Identity; m], vec![Act::Relu; m], mixed_acts(m)] {
+                let expected = pointwise_reference(&x, &weights, &bias, len, &acts);
+                let run = |avx512: bool| {
+                    let mut planes = vec![vec![f32::NAN; len]; m];
+                    let mut out: Vec<&mut [f32]> = planes.iter_mut().map(|p| &mut p[..]).collect();
+                    let (x, w, b, o, a) = (&x[..], &weights[..], &bias[..], &mut out[..], &acts[..]);
+                    // SAFETY: each runs only on a CPU with its instructions (checked above and below).
+                    unsafe {
+                        match (avx512, sum_kind(a)) {
+                            (true, EVERY_IDENTITY) => pointwise_avx512::<EVERY_IDENTITY>(x, w, b, o, len, a),
+                            (true, EVERY_RELU) => pointwise_avx512::<EVERY_RELU>(x, w, b, o, len, a),
+                            (true, _) => pointwise_avx512::<PER_CHANNEL>(x, w, b, o, len, a),
+                            (false, EVERY_IDENTITY) => pointwise_avx2::<EVERY_IDENTITY>(x, w, b, o, len, a),
+                            (false, EVERY_RELU) => pointwise_avx2::<EVERY_RELU>(x, w, b, o, len, a),
+                            (false, _) => pointwise_avx2::<PER_CHANNEL>(x, w, b, o, len, a),
+                        }
                     }
+                    planes
+                };
+                let what = format!("{k} -> {m} channels, {len} pixels, {:?}", sum_kind(&acts));
+                assert_eq!(run(false), expected, "AVX2, {what}");
+                if has_avx512() {
+                    assert_eq!(run(true), expected, "AVX-512, {what}");
                 }
-                planes
-            };
-            assert!(has_avx2() && has_fma(), "this suite's machines have AVX2 and FMA");
-            assert_eq!(run(false), expected, "AVX2, {k} -> {m} channels, {len} pixels");
-            if has_avx512() {
-                assert_eq!(run(true), expected, "AVX-512, {k} -> {m} channels, {len} pixels");
             }
         }
     }
 
     /// The stride-1 depthwise convolution one tap at a time, zero padding.
-    fn depthwise_reference(x: &[f32], (c, h, w): (usize, usize, usize), taps: &[f32], bias: &[f32]) -> Vec<f32> {
+    fn depthwise_reference(
+        x: &[f32],
+        (c, h, w): (usize, usize, usize),
+        taps: &[f32],
+        bias: &[f32],
+        acts: &[Act],
+    ) -> Vec<f32> {
         let mut out = vec![0.0; c * h * w];
         for ch in 0..c {
             for (oy, ox) in (0..h).flat_map(|y| (0..w).map(move |x| (y, x))) {
@@ -2110,7 +2362,7 @@ mod tests {
                         sum += taps[ch * 9 + ky * 3 + kx] as f64 * x[(ch * h + y) * w + x_] as f64;
                     }
                 }
-                out[(ch * h + oy) * w + ox] = max(sum as f32, 0.0);
+                out[(ch * h + oy) * w + ox] = acts[ch].apply(sum as f32);
             }
         }
         out
@@ -2124,16 +2376,16 @@ mod tests {
             [(2, 1, 1), (1, 3, 2), (3, 2, 15), (2, 4, 16), (2, 3, 17), (1, 5, 32), (2, 2, 33), (3, 7, 48), (1, 9, 161)]
         {
             let x = values(c * h * w, 83);
-            let (taps, bias) = (values(9 * c, 89), values(c, 97));
-            let expected = depthwise_reference(&x, (c, h, w), &taps, &bias);
+            let (taps, bias, acts) = (values(9 * c, 89), values(c, 97), mixed_acts(c));
+            let expected = depthwise_reference(&x, (c, h, w), &taps, &bias, &acts);
             let run = |avx512: bool| {
                 let mut out = vec![f32::NAN; c * h * w];
                 let planes = Planes { x: &x, out: &mut out, channels: c, h, w };
                 // SAFETY: each runs only on a CPU with its instructions (checked below and by the suite's machines).
                 unsafe {
                     match avx512 {
-                        true => depthwise_s1_avx512::<true>(planes, &taps, &bias),
-                        false => depthwise_avx2(planes, 1, &taps, &bias, Activation::Relu),
+                        true => depthwise_s1_avx512(planes, &taps, &bias, &acts),
+                        false => depthwise_avx2(planes, 1, &taps, &bias, &acts),
                     }
                 }
                 out
