@@ -370,15 +370,15 @@ impl Act {
     }
 }
 
-/// [`Act::apply`] to sixteen lanes.
+/// [`Act::apply`] to sixteen lanes, in a kernel compiled for `KIND`.
 ///
 /// # Safety
 /// The CPU must have AVX-512F.
 #[target_feature(enable = "avx512f")]
 #[inline]
-fn act_avx512(v: std::arch::x86_64::__m512, act: Act) -> std::arch::x86_64::__m512 {
+fn act_avx512<const KIND: u8>(v: std::arch::x86_64::__m512, act: Act) -> std::arch::x86_64::__m512 {
     use std::arch::x86_64::*;
-    match act {
+    match of_kind::<KIND>(act) {
         Act::Identity => v,
         Act::Relu => _mm512_max_ps(v, _mm512_setzero_ps()),
         Act::Prelu(slope) => {
@@ -388,7 +388,7 @@ fn act_avx512(v: std::arch::x86_64::__m512, act: Act) -> std::arch::x86_64::__m5
     }
 }
 
-/// What the 1x1 sums are compiled for, a const parameter so that a sum
+/// What the kernels are compiled for, a const parameter so that a sum
 /// whose every channel has no activation, or a ReLU, decides nothing per
 /// value it stores (YuNet's; a branch per store cost its 1x1 sums 20%):
 /// every channel [`Act::Identity`], every channel [`Act::Relu`], or each
@@ -396,6 +396,17 @@ fn act_avx512(v: std::arch::x86_64::__m512, act: Act) -> std::arch::x86_64::__m5
 const EVERY_IDENTITY: u8 = 0;
 const EVERY_RELU: u8 = 1;
 const PER_CHANNEL: u8 = 2;
+
+/// `act` as a kernel compiled for `KIND` applies it: a constant unless
+/// `KIND` is [`PER_CHANNEL`].
+#[inline(always)]
+fn of_kind<const KIND: u8>(act: Act) -> Act {
+    match KIND {
+        EVERY_IDENTITY => Act::Identity,
+        EVERY_RELU => Act::Relu,
+        _ => act,
+    }
+}
 
 /// The kind of sum `acts` need.
 fn sum_kind(acts: &[Act]) -> u8 {
@@ -408,43 +419,15 @@ fn sum_kind(acts: &[Act]) -> u8 {
     }
 }
 
-/// [`act_avx512`] in a sum of kind `KIND`.
-///
-/// # Safety
-/// The CPU must have AVX-512F.
-#[target_feature(enable = "avx512f")]
-#[inline]
-fn act_kind_avx512<const KIND: u8>(v: std::arch::x86_64::__m512, act: Act) -> std::arch::x86_64::__m512 {
-    match KIND {
-        EVERY_IDENTITY => v,
-        EVERY_RELU => std::arch::x86_64::_mm512_max_ps(v, std::arch::x86_64::_mm512_setzero_ps()),
-        _ => act_avx512(v, act),
-    }
-}
-
-/// [`act_avx2`] in a sum of kind `KIND`.
+/// [`Act::apply`] to eight lanes, in a kernel compiled for `KIND`.
 ///
 /// # Safety
 /// The CPU must have AVX2.
 #[target_feature(enable = "avx2")]
 #[inline]
-fn act_kind_avx2<const KIND: u8>(v: std::arch::x86_64::__m256, act: Act) -> std::arch::x86_64::__m256 {
-    match KIND {
-        EVERY_IDENTITY => v,
-        EVERY_RELU => std::arch::x86_64::_mm256_max_ps(v, std::arch::x86_64::_mm256_setzero_ps()),
-        _ => act_avx2(v, act),
-    }
-}
-
-/// [`Act::apply`] to eight lanes.
-///
-/// # Safety
-/// The CPU must have AVX2.
-#[target_feature(enable = "avx2")]
-#[inline]
-fn act_avx2(v: std::arch::x86_64::__m256, act: Act) -> std::arch::x86_64::__m256 {
+fn act_avx2<const KIND: u8>(v: std::arch::x86_64::__m256, act: Act) -> std::arch::x86_64::__m256 {
     use std::arch::x86_64::*;
-    match act {
+    match of_kind::<KIND>(act) {
         Act::Identity => v,
         Act::Relu => _mm256_max_ps(v, _mm256_setzero_ps()),
         Act::Prelu(slope) => {
@@ -838,7 +821,7 @@ unsafe fn depthwise_s1_avx512(planes: Planes, taps: &[f32], bias: &[f32], acts: 
                     *acc = _mm512_fmadd_ps(k[dy * 3 + 1], c, *acc);
                     *acc = _mm512_fmadd_ps(k[dy * 3 + 2], r, *acc);
                 }
-                act_avx512(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), acc[2]), act)
+                act_avx512::<PER_CHANNEL>(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), acc[2]), act)
             };
             let o = out.as_mut_ptr();
             // The first block: no column before it; the last too when the row is 16 or narrower.
@@ -1550,7 +1533,7 @@ unsafe fn pointwise_avx512<const KIND: u8>(
             for (i, acc) in acc.iter().enumerate().take(ms) {
                 let o = out[m + i].as_mut_ptr().add(j);
                 for (t, a) in acc.iter().enumerate() {
-                    _mm512_storeu_ps(o.add(16 * t), act_kind_avx512::<KIND>(*a, acts[m + i]));
+                    _mm512_storeu_ps(o.add(16 * t), act_avx512::<KIND>(*a, acts[m + i]));
                 }
             }
             m += 8;
@@ -1574,7 +1557,7 @@ unsafe fn pointwise_avx512<const KIND: u8>(
                 }
             }
             for (i, acc) in acc.iter().enumerate().take(ms) {
-                _mm512_mask_storeu_ps(out[m + i].as_mut_ptr().add(j), mask, act_kind_avx512::<KIND>(*acc, acts[m + i]));
+                _mm512_mask_storeu_ps(out[m + i].as_mut_ptr().add(j), mask, act_avx512::<KIND>(*acc, acts[m + i]));
             }
             m += 8;
         }
@@ -1627,7 +1610,7 @@ unsafe fn pointwise_avx2<const KIND: u8>(
             for (i, acc) in acc.iter().enumerate().take(ms) {
                 let o = out[m + i].as_mut_ptr().add(j);
                 for (t, a) in acc.iter().enumerate() {
-                    _mm256_storeu_ps(o.add(8 * t), act_kind_avx2::<KIND>(*a, acts[m + i]));
+                    _mm256_storeu_ps(o.add(8 * t), act_avx2::<KIND>(*a, acts[m + i]));
                 }
             }
             j += 24;
@@ -1644,7 +1627,7 @@ unsafe fn pointwise_avx2<const KIND: u8>(
                 }
             }
             for (i, acc) in acc.iter().enumerate().take(ms) {
-                _mm256_storeu_ps(out[m + i].as_mut_ptr().add(j), act_kind_avx2::<KIND>(*acc, acts[m + i]));
+                _mm256_storeu_ps(out[m + i].as_mut_ptr().add(j), act_avx2::<KIND>(*acc, acts[m + i]));
             }
             j += 8;
         }
