@@ -52,11 +52,27 @@ fn every_plan_runs_the_kernels_meant_for_it() {
             _ => vec!["TrustshotChannelPrelu", "TrustshotDepthwise3x3"],
         };
         // With AVX-512 our 1x1 sum takes up to 256 channels (Iris's, MiniFASNet's and
-        // SFace's too), and the unpadded 3x3 convolution is ours (O-Net's).
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        // SFace's too), the unpadded 3x3 convolution is ours (O-Net's), and YuNet's maps
+        // pass between our operators in blocks of 16 channels (`kernels/blocked.rs`),
+        // back in planes for its heads (the portrait YuNet's transposed, their depthwise
+        // convolutions then planar).
+        if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
             match case.name.as_str() {
                 "iris" | "minifasnet-v1se-4.0" | "sface" => expected.push("TrustshotPointwise"),
                 "onet" => expected.push("TrustshotValidConv3x3"),
+                name if name.starts_with("yunet") => {
+                    expected = vec![
+                        "TrustshotBlockedDepthwise3x3",
+                        "TrustshotBlockedImageConv3x3",
+                        "TrustshotBlockedMaxPool",
+                        "TrustshotBlockedPointwise",
+                        "TrustshotBlockedUpsample",
+                        "TrustshotToPlanar",
+                    ];
+                    if case.spec.onnx.ends_with("_t.onnx") {
+                        expected.push("TrustshotDepthwise3x3");
+                    }
+                }
                 _ => {}
             }
             expected.sort();

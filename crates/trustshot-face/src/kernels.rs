@@ -8,7 +8,9 @@
 //! convolution of the RGB image that starts YuNet and MiniFASNet, with its
 //! ReLU, and with AVX-512 the unpadded 3x3 convolution (O-Net's first two);
 //! a batch normalisation after a depthwise or 1x1 convolution is folded in,
-//! and so is a PReLU after one (a ReLU after a depthwise one).
+//! and so is a PReLU after one (a ReLU after a depthwise one). With AVX-512,
+//! YuNet's maps then pass between these operators in blocks of sixteen
+//! channels rather than channel planes ([`blocked`]).
 //!
 //! Why they were slow, measured with `tract-profile` (README "Measured"):
 //! - tract's x86 matrix kernels (AVX-512 here) return with the upper halves of
@@ -65,9 +67,19 @@ use tract_core::ops::einsum::EinSum;
 use tract_core::ops::math::{Add, Max, Min, Mul};
 use tract_core::ops::nn::DataFormat;
 
+mod blocked;
+
 /// Puts these kernels into a decluttered `model` wherever they compute a
 /// node (or a small chain of nodes) exactly; returns how many were put in.
 pub(crate) fn use_in(model: &mut TypedModel) -> TractResult<usize> {
+    let replaced = use_planar_in(model)?;
+    // Where the CPU has AVX-512, regions of them then pass maps in blocks of channels.
+    blocked::use_in(model)?;
+    Ok(replaced)
+}
+
+/// [`use_in`] with every map in channel planes.
+fn use_planar_in(model: &mut TypedModel) -> TractResult<usize> {
     if !has_avx2() {
         return Ok(0);
     }
@@ -1102,8 +1114,20 @@ struct Pointwise {
     /// NCHW input's batch axis of one (`mk,akbn->mbn`), or 4 when it gives
     /// a CHW input one (`mk,kbn->ambn`).
     output_rank: usize,
+    /// The output plane: the input's, or its transpose (`mk,kbn->amnb`:
+    /// the portrait YuNet's heads, where tract moved the transposition
+    /// `models/build.py` put after them into the sum).
+    orientation: Orientation,
     /// Identity, or a PReLU folded in.
     activation: Activation,
+}
+
+/// How an output plane lies against its input's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Orientation {
+    AsInput,
+    /// Rows and columns swapped: output `[.., w, h]` from input `[.., h, w]`.
+    Transposed,
 }
 
 /// Up to this many channels in and out a 1x1 convolution is ours. With
@@ -1189,18 +1213,34 @@ impl Pointwise {
         };
         let renamed: String = x_axes.iter().map(|&a| if a == k_axis { m_axis } else { a }).collect();
         let fresh = |a: char| !x_axes.contains(&a) && !w_axes.contains(&a);
-        let output_rank = if output == renamed {
-            shape.len()
-        } else if shape.len() == 4 && renamed.get(1..) == Some(output) {
-            3
-        } else if shape.len() == 3
-            && output.get(1..) == Some(renamed.as_str())
-            && output.chars().next().is_some_and(fresh)
-        {
-            4
-        } else {
-            return Ok(None);
+        // The output's axes with its plane's two swapped, when it has them.
+        let swapped = |axes: &str| {
+            let mut axes: Vec<char> = axes.chars().collect();
+            let n = axes.len();
+            (n >= 2).then(|| axes.swap(n - 2, n - 1)).map(|()| axes.into_iter().collect::<String>())
         };
+        let mut output_rank_and_orientation = None;
+        for (output, orientation) in
+            [(Some(output.to_string()), Orientation::AsInput), (swapped(output), Orientation::Transposed)]
+        {
+            let Some(output) = output else { continue };
+            let output = output.as_str();
+            let rank = if output == renamed {
+                shape.len()
+            } else if shape.len() == 4 && renamed.get(1..) == Some(output) {
+                3
+            } else if shape.len() == 3
+                && output.get(1..) == Some(renamed.as_str())
+                && output.chars().next().is_some_and(fresh)
+            {
+                4
+            } else {
+                continue;
+            };
+            output_rank_and_orientation = Some((rank, orientation));
+            break;
+        }
+        let Some((output_rank, orientation)) = output_rank_and_orientation else { return Ok(None) };
         let [m, k] = weights.shape() else { return Ok(None) };
         let (m, k) = (*m, *k);
         if x_axes.len() != shape.len()
@@ -1229,6 +1269,7 @@ impl Pointwise {
             weights: Arc::new(weights),
             bias: Arc::new(tensor1(&bias)),
             output_rank,
+            orientation,
             activation: Activation::Identity,
         };
         Ok(output_is(node, &op.output_shape(shape)?).then(|| Rewrite { input: x, op: Box::new(op) }))
@@ -1237,6 +1278,10 @@ impl Pointwise {
     fn output_shape(&self, input: &[usize]) -> TractResult<TVec<usize>> {
         let [_, _, h, w] = nchw(input)?;
         let m = self.weights.shape()[0];
+        let (h, w) = match self.orientation {
+            Orientation::AsInput => (h, w),
+            Orientation::Transposed => (w, h),
+        };
         Ok(if self.output_rank == 3 { tvec![m, h, w] } else { tvec![1, m, h, w] })
     }
 }
@@ -1272,6 +1317,19 @@ impl EvalOp for Pointwise {
         let acts = self.activation.per_channel(bias.len())?;
         // SAFETY: the CPU has AVX2 and FMA, checked just above; the planes are h·w long.
         unsafe { pointwise(&x, weights, bias, &mut out, h * w, &acts) };
+        if self.orientation == Orientation::Transposed {
+            // On a CPU with AVX-512 this sum runs in blocks and the conversion
+            // back to planes transposes; here, a copy (w x h, then back in place).
+            let mut plane = vec![0f32; h * w];
+            for out in out.iter_mut() {
+                for (y, row) in out.chunks_exact(w).enumerate() {
+                    for (x, &v) in row.iter().enumerate() {
+                        plane[x * h + y] = v;
+                    }
+                }
+                out.copy_from_slice(&plane);
+            }
+        }
         Ok(tvec!(output.into_tvalue()))
     }
 }
@@ -1404,33 +1462,14 @@ impl EvalOp for ImageConv3x3 {
         let mut output = unsafe { Tensor::uninitialized::<f32>(&shape)? };
         let x = input.try_as_plain_ram()?;
         let mut out = output.try_as_plain_ram_mut()?;
-        let (x, out) = (x.as_slice::<f32>()?, out.as_slice_mut::<f32>()?);
-        // Each padded row split into its even and odd columns, for every channel and kernel row.
-        let (pw, evens) = (w + 2, (w + 3) / 2);
-        let mut split = vec![0f32; c * 3 * pw];
-        let mut planes: Vec<&mut [f32]> = out.chunks_exact_mut(oh * ow).collect();
-        for oy in 0..oh {
-            for (ch, rows) in split.chunks_exact_mut(3 * pw).enumerate() {
-                for (ky, row) in rows.chunks_exact_mut(pw).enumerate() {
-                    // Padded row 2·oy + ky is input row 2·oy + ky - 1, zeros outside.
-                    match (2 * oy + ky).checked_sub(1).filter(|&y| y < h) {
-                        // SAFETY: the CPU has AVX2, checked above.
-                        Some(y) => unsafe { split_row_avx2(&x[(ch * h + y) * w..][..w], row.split_at_mut(evens)) },
-                        None => row.fill(0.0),
-                    }
-                }
-            }
-            let taps: Vec<&[f32]> = split
-                .chunks_exact(pw)
-                .flat_map(|row| {
-                    let (even, odd) = row.split_at(evens);
-                    [&even[..ow], &odd[..ow], &even[1..ow + 1]]
-                })
-                .collect();
+        let mut planes: Vec<&mut [f32]> = out.as_slice_mut::<f32>()?.chunks_exact_mut(oh * ow).collect();
+        let sum = |oy: usize, taps: &[&[f32]]| {
             let mut rows: Vec<&mut [f32]> = planes.iter_mut().map(|p| &mut p[oy * ow..][..ow]).collect();
             // SAFETY: the CPU has AVX2 and FMA, checked above; every slice is ow long.
-            unsafe { pointwise(&taps, weights, bias, &mut rows, ow, &acts) };
-        }
+            unsafe { pointwise(taps, weights, bias, &mut rows, ow, &acts) };
+        };
+        // SAFETY: as above.
+        unsafe { image_conv_rows(x.as_slice::<f32>()?, [c, h, w], (oh, ow), sum) };
         Ok(tvec!(output.into_tvalue()))
     }
 }
@@ -1442,6 +1481,45 @@ impl TypedOp for ImageConv3x3 {
     }
 
     as_op!();
+}
+
+/// For each output row `oy` of a stride-2 3x3 convolution with one pixel
+/// of zero padding of `x` (`[c, h, w]` planes, on a CPU with AVX2), the
+/// 27 rows [`ImageConv3x3`] sums, `ow` long: for every channel and kernel
+/// row, the padded input row's even columns, its odd columns, and its even
+/// columns from the second on (the taps at padded columns 2j, 2j+1, 2j+2).
+///
+/// # Safety
+/// The CPU must have AVX2.
+unsafe fn image_conv_rows(
+    x: &[f32],
+    [c, h, w]: [usize; 3],
+    (oh, ow): (usize, usize),
+    mut sum: impl FnMut(usize, &[&[f32]]),
+) {
+    // Each padded row split into its even and odd columns, for every channel and kernel row.
+    let (pw, evens) = (w + 2, (w + 3) / 2);
+    let mut split = vec![0f32; c * 3 * pw];
+    for oy in 0..oh {
+        for (ch, rows) in split.chunks_exact_mut(3 * pw).enumerate() {
+            for (ky, row) in rows.chunks_exact_mut(pw).enumerate() {
+                // Padded row 2·oy + ky is input row 2·oy + ky - 1, zeros outside.
+                match (2 * oy + ky).checked_sub(1).filter(|&y| y < h) {
+                    // SAFETY: the CPU has AVX2 (this function's contract).
+                    Some(y) => unsafe { split_row_avx2(&x[(ch * h + y) * w..][..w], row.split_at_mut(evens)) },
+                    None => row.fill(0.0),
+                }
+            }
+        }
+        let taps: Vec<&[f32]> = split
+            .chunks_exact(pw)
+            .flat_map(|row| {
+                let (even, odd) = row.split_at(evens);
+                [&even[..ow], &odd[..ow], &even[1..ow + 1]]
+            })
+            .collect();
+        sum(oy, &taps);
+    }
 }
 
 /// A full 3x3 convolution, stride 1, no padding, with its bias (O-Net's
@@ -1898,7 +1976,7 @@ mod tests {
     use super::*;
 
     /// Deterministic values in [-1, 1).
-    fn values(len: usize, seed: u64) -> Vec<f32> {
+    pub(super) fn values(len: usize, seed: u64) -> Vec<f32> {
         let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         (0..len)
             .map(|_| {
@@ -2165,7 +2243,13 @@ mod tests {
     /// A full (not depthwise) convolution of an input of `shape` to `m`
     /// channels with a bias: 1x1, or 3x3 with stride 2 and one pixel of
     /// padding; then a ReLU when asked.
-    fn full_conv_model(shape: &[usize], format: DataFormat, m: usize, size: usize, relu: Activation) -> TypedModel {
+    pub(super) fn full_conv_model(
+        shape: &[usize],
+        format: DataFormat,
+        m: usize,
+        size: usize,
+        relu: Activation,
+    ) -> TypedModel {
         let c = *format.shape(shape).unwrap().c();
         let (stride, padding) = match size {
             1 => (1, PaddingSpec::Valid),
@@ -2253,6 +2337,10 @@ mod tests {
             ("mk,akbn->mbn", &[1, k, h, w]),
             ("mk,akbn->ambn", &[1, k, h, w]),
             ("mk,kab->cmab", &[k, h, w]),
+            // The plane transposed (the portrait YuNet's heads).
+            ("mk,kab->mba", &[k, h, w]),
+            ("mk,kab->cmba", &[k, h, w]),
+            ("mk,akbn->amnb", &[1, k, h, w]),
         ] {
             let weights = tensor1(&values(m * k, 47));
             let weights =
