@@ -226,6 +226,7 @@ impl EvalOp for BlockedImageConv3x3 {
         let (weights, bias) = (weights.as_slice::<f32>()?, bias.as_slice::<f32>()?);
         let m = bias.len();
         ensure!(n == 1 && weights.len() == m * c * 9, "weights {m}x{c}x3x3 for shape {:?}", input.shape());
+        ensure!(m.is_multiple_of(LANES), "{m} output channels are not whole blocks of {LANES}");
         let acts = self.activation.per_channel(m)?;
         let (oh, ow) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1);
         let output = blocked_output(&input, &blocked_shape(m, oh, ow), |x, out| {
@@ -285,6 +286,7 @@ impl EvalOp for BlockedPointwise {
         let (weights, bias) = (weights.as_slice::<f32>()?, bias.as_slice::<f32>()?);
         let m = bias.len();
         ensure!(weights.len() == k * m, "weights {k}x{m} for shape {:?}", input.shape());
+        ensure!(m.is_multiple_of(LANES), "{m} output channels are not whole blocks of {LANES}");
         let acts = self.activation.per_channel(m)?;
         let pixels = h * w;
         let output = blocked_output(&input, &blocked_shape(m, h, w), |x, out| {
@@ -744,12 +746,16 @@ impl EvalOp for ToPlanar {
         let input = args_1!(inputs);
         let (c, h, w) = blocked_dims(input.shape())?;
         let pixels = h * w;
+        let mut too_wide = None;
         let output = blocked_output(&input, &self.shape((c, h, w)), |x, out| {
             for (blocks, planes) in x.chunks_exact(pixels * LANES).zip(out.chunks_exact_mut(pixels * LANES)) {
                 // SAFETY: the CPU has AVX-512F (`blocked_output`); both hold h x w x 16 values.
-                unsafe { to_planes(blocks, planes, (h, w), self.orientation) };
+                too_wide = unsafe { to_planes(blocks, planes, (h, w), self.orientation) }.err();
             }
         })?;
+        if let Some(width) = too_wide {
+            bail!("a map {width} pixels wide cannot be transposed by gathers");
+        }
         Ok(tvec!(output.into_tvalue()))
     }
 }
@@ -768,10 +774,18 @@ impl TypedOp for ToPlanar {
 /// (the last 1 to 15 under a mask), from pixels one apart along an input
 /// row, or `w` apart down a column when transposed.
 ///
+/// Fails, with the row's width, when sixteen pixels down a column span more
+/// than an i32 counts.
+///
 /// # Safety
 /// The CPU must have AVX-512F; `blocks` and `planes` hold `h · w · 16` values.
 #[target_feature(enable = "avx512f")]
-unsafe fn to_planes(blocks: &[f32], planes: &mut [f32], (h, w): (usize, usize), orientation: Orientation) {
+unsafe fn to_planes(
+    blocks: &[f32],
+    planes: &mut [f32],
+    (h, w): (usize, usize),
+    orientation: Orientation,
+) -> Result<(), usize> {
     let pixels = h * w;
     assert!(blocks.len() == pixels * LANES && planes.len() == pixels * LANES);
     // Output rows and their length; the step between their values' pixels and between rows'.
@@ -779,8 +793,10 @@ unsafe fn to_planes(blocks: &[f32], planes: &mut [f32], (h, w): (usize, usize), 
         Orientation::AsInput => (1, pixels, 1, 0),
         Orientation::Transposed => (w, h, w, 1),
     };
-    let index = i32::try_from(15 * along * LANES).expect("a row's pixels within 2 GB");
-    let step = _mm512_set1_epi32(index / 15);
+    // The gather's offsets (in values) of sixteen pixels `along` apart; a
+    // transposed plane's columns are rows of any width, whose offsets must fit an i32.
+    let Ok(last) = i32::try_from(15 * along * LANES) else { return Err(along) };
+    let step = _mm512_set1_epi32(last / 15);
     let across = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), step);
     for row in 0..rows {
         let mut i = 0;
@@ -798,6 +814,7 @@ unsafe fn to_planes(blocks: &[f32], planes: &mut [f32], (h, w): (usize, usize), 
             i += LANES;
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
