@@ -9,12 +9,14 @@
 //! no longer stay in the caches and the planar sum ran at half
 //! onnxruntime's speed (which keeps its maps in the same blocks, NCHWc). On
 //! YuNet 640x640's first 1x1 convolution, 16 → 16 channels at 320x320:
-//! 0.46–0.53 ms over planes, 0.24–0.25 ms in blocks (onnxruntime 0.29).
+//! 0.45–0.60 ms over planes, 0.24–0.34 ms in blocks (onnxruntime 0.27–0.29;
+//! models/README.md, "YuNet's maps in blocks of sixteen channels").
 //!
 //! [`use_in`] runs after the planar rewrites: a region of blocks starts at
-//! an [`ImageConv3x3`] with a multiple of 16 output channels (the image is
-//! the only input converted, and it is converted while the first
-//! convolution is computed) and grows through every node whose inputs are
+//! an [`ImageConv3x3`] with a multiple of 16 output channels whose output
+//! something with a blocked form reads (the image is the only input
+//! converted, and it is converted while the first convolution is
+//! computed) and grows through every node whose inputs are
 //! all blocks and which has a blocked form here: our 1x1 convolution and
 //! stride-1 depthwise convolution, our max pooling, tract's integer nearest
 //! upsampling and an addition of two maps of the same shape (tract's own
@@ -120,7 +122,7 @@ fn blocked_form(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Box<
         Box::new(BlockedMaxPool { size: pool.size, out_plane: pool.out_plane })
     } else if let Some(upsample) = node.op_as::<NearestUpsample>() {
         let Some((batch_and_channels, &[sh, sw])) = upsample.scales.split_last_chunk::<2>() else { return Ok(None) };
-        if batch_and_channels.len() > 2 || batch_and_channels.iter().any(|&s| s != 1) {
+        if batch_and_channels.len() > 2 || batch_and_channels.iter().any(|&s| s != 1) || sh == 0 || sw == 0 {
             return Ok(None);
         }
         Box::new(BlockedUpsample { scales: (sh, sw) })
@@ -155,6 +157,7 @@ fn blocked_dims(shape: &[usize]) -> TractResult<(usize, usize, usize)> {
     }
 }
 
+/// The blocked shape of a map of `c` channels (a multiple of 16), `h` x `w`.
 fn blocked_shape(c: usize, h: usize, w: usize) -> TVec<usize> {
     tvec![1, c / LANES, h, w, LANES]
 }
