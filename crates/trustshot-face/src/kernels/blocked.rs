@@ -174,16 +174,25 @@ fn blocked_output(input: &Tensor, shape: &[usize], kernel: impl FnOnce(&[f32], &
     Ok(output)
 }
 
-/// Each output lane's activation as the blocked kernels apply it: the slope
-/// of its negative values (1 for none; a ReLU is [`EVERY_RELU`], compiled).
-fn slopes(acts: &[Act]) -> Vec<f32> {
-    acts.iter()
-        .map(|&act| match act {
+/// The output channels' activations as the blocked kernels apply them: the
+/// kind a kernel is compiled for ([`sum_kind`]), and each channel's slope
+/// of its negative values (1 for none, 0 for a ReLU), used under
+/// [`PER_CHANNEL`]. Worked out once per call of an operator.
+struct LaneActs {
+    kind: u8,
+    slopes: Vec<f32>,
+}
+
+impl LaneActs {
+    fn of(activation: &Activation, channels: usize) -> TractResult<LaneActs> {
+        let acts = activation.per_channel(channels)?;
+        let slope = |act: &Act| match *act {
             Act::Identity => 1.0,
             Act::Relu => 0.0,
             Act::Prelu(slope) => slope,
-        })
-        .collect()
+        };
+        Ok(LaneActs { kind: sum_kind(&acts), slopes: acts.iter().map(slope).collect() })
+    }
 }
 
 /// [`Act::apply`] to sixteen lanes, each its own slope under [`PER_CHANNEL`].
@@ -230,7 +239,7 @@ impl EvalOp for BlockedImageConv3x3 {
         let m = bias.len();
         ensure!(n == 1 && weights.len() == m * c * 9, "weights {m}x{c}x3x3 for shape {:?}", input.shape());
         ensure!(m.is_multiple_of(LANES), "{m} output channels are not whole blocks of {LANES}");
-        let acts = self.activation.per_channel(m)?;
+        let acts = LaneActs::of(&self.activation, m)?;
         let (oh, ow) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1);
         let output = blocked_output(&input, &blocked_shape(m, oh, ow), |x, out| {
             let sum = |oy: usize, taps: &[&[f32]]| {
@@ -290,7 +299,7 @@ impl EvalOp for BlockedPointwise {
         let m = bias.len();
         ensure!(weights.len() == k * m, "weights {k}x{m} for shape {:?}", input.shape());
         ensure!(m.is_multiple_of(LANES), "{m} output channels are not whole blocks of {LANES}");
-        let acts = self.activation.per_channel(m)?;
+        let acts = LaneActs::of(&self.activation, m)?;
         let pixels = h * w;
         let output = blocked_output(&input, &blocked_shape(m, h, w), |x, out| {
             // Input channel i of pixel p is at i / 16 · pixels · 16 + p · 16 + i % 16.
@@ -338,15 +347,14 @@ unsafe fn blocked_sum(
     step: usize,
     weights: &[f32],
     bias: &[f32],
-    acts: &[Act],
+    acts: &LaneActs,
     out: Blocks,
     pixels: usize,
 ) {
     let m = bias.len();
-    assert!(m.is_multiple_of(LANES) && weights.len() == x.len() * m && acts.len() == m);
-    let slopes = slopes(acts);
-    let sum = Sum { x, step, weights, m, bias, slopes: &slopes, out };
-    let kind = sum_kind(acts);
+    assert!(m.is_multiple_of(LANES) && weights.len() == x.len() * m && acts.slopes.len() == m);
+    let sum = Sum { x, step, weights, m, bias, slopes: &acts.slopes, out };
+    let kind = acts.kind;
     let mut block = 0;
     while block < m / LANES {
         // SAFETY: the caller's contract; each call stays within blocks `block..block + G`.
@@ -471,13 +479,12 @@ impl EvalOp for BlockedDepthwise {
         let (taps, bias) = (self.taps.try_as_plain_ram()?, self.bias.try_as_plain_ram()?);
         let (taps, bias) = (taps.as_slice::<f32>()?, bias.as_slice::<f32>()?);
         ensure!(taps.len() == 9 * c && bias.len() == c, "weights for {} channels, the input has {c}", bias.len());
-        let acts = self.activation.per_channel(c)?;
-        let slopes = slopes(&acts);
+        let LaneActs { kind, slopes } = LaneActs::of(&self.activation, c)?;
         let output = blocked_output(&input, input.shape(), |x, out| {
             let planes = Planes { x, out, channels: c, h, w };
             // SAFETY: the CPU has AVX-512F and FMA (`blocked_output`).
             unsafe {
-                match sum_kind(&acts) {
+                match kind {
                     EVERY_IDENTITY => depthwise_blocks::<EVERY_IDENTITY>(planes, taps, bias, &slopes),
                     EVERY_RELU => depthwise_blocks::<EVERY_RELU>(planes, taps, bias, &slopes),
                     _ => depthwise_blocks::<PER_CHANNEL>(planes, taps, bias, &slopes),
