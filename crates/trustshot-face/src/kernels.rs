@@ -1130,6 +1130,16 @@ enum Orientation {
     Transposed,
 }
 
+impl Orientation {
+    /// The output plane, `(rows, columns)`, of an input plane `h` x `w`.
+    fn plane(self, h: usize, w: usize) -> (usize, usize) {
+        match self {
+            Orientation::AsInput => (h, w),
+            Orientation::Transposed => (w, h),
+        }
+    }
+}
+
 /// Up to this many channels in and out a 1x1 convolution is ours. With
 /// AVX2 alone, measured at 160x96 pixels against tract's AVX-512 packing
 /// and product (one thread): 16 → 16 channels 0.12 ms against tract's 0.21,
@@ -1213,34 +1223,34 @@ impl Pointwise {
         };
         let renamed: String = x_axes.iter().map(|&a| if a == k_axis { m_axis } else { a }).collect();
         let fresh = |a: char| !x_axes.contains(&a) && !w_axes.contains(&a);
-        // The output's axes with its plane's two swapped, when it has them.
-        let swapped = |axes: &str| {
-            let mut axes: Vec<char> = axes.chars().collect();
-            let n = axes.len();
-            (n >= 2).then(|| axes.swap(n - 2, n - 1)).map(|()| axes.into_iter().collect::<String>())
-        };
-        let mut output_rank_and_orientation = None;
-        for (output, orientation) in
-            [(Some(output.to_string()), Orientation::AsInput), (swapped(output), Orientation::Transposed)]
-        {
-            let Some(output) = output else { continue };
-            let output = output.as_str();
-            let rank = if output == renamed {
-                shape.len()
+        // The output's rank when its axes are the image's with k made m (and
+        // the batch axis of one dropped or added).
+        let rank_of = |output: &str| {
+            if output == renamed {
+                Some(shape.len())
             } else if shape.len() == 4 && renamed.get(1..) == Some(output) {
-                3
+                Some(3)
             } else if shape.len() == 3
                 && output.get(1..) == Some(renamed.as_str())
                 && output.chars().next().is_some_and(fresh)
             {
-                4
+                Some(4)
             } else {
-                continue;
-            };
-            output_rank_and_orientation = Some((rank, orientation));
-            break;
+                None
+            }
+        };
+        // The same with the output's last two axes (its plane) swapped back.
+        let mut unswapped: Vec<char> = output.chars().collect();
+        if let [.., rows, columns] = unswapped.as_mut_slice() {
+            std::mem::swap(rows, columns);
         }
-        let Some((output_rank, orientation)) = output_rank_and_orientation else { return Ok(None) };
+        let unswapped: String = unswapped.into_iter().collect();
+        let orientations = [(output, Orientation::AsInput), (unswapped.as_str(), Orientation::Transposed)];
+        let Some((output_rank, orientation)) =
+            orientations.into_iter().find_map(|(output, orientation)| Some((rank_of(output)?, orientation)))
+        else {
+            return Ok(None);
+        };
         let [m, k] = weights.shape() else { return Ok(None) };
         let (m, k) = (*m, *k);
         if x_axes.len() != shape.len()
@@ -1278,10 +1288,7 @@ impl Pointwise {
     fn output_shape(&self, input: &[usize]) -> TractResult<TVec<usize>> {
         let [_, _, h, w] = nchw(input)?;
         let m = self.weights.shape()[0];
-        let (h, w) = match self.orientation {
-            Orientation::AsInput => (h, w),
-            Orientation::Transposed => (w, h),
-        };
+        let (h, w) = self.orientation.plane(h, w);
         Ok(if self.output_rank == 3 { tvec![m, h, w] } else { tvec![1, m, h, w] })
     }
 }

@@ -729,10 +729,7 @@ struct ToPlanar {
 
 impl ToPlanar {
     fn shape(&self, (c, h, w): (usize, usize, usize)) -> TVec<usize> {
-        let (h, w) = match self.orientation {
-            Orientation::AsInput => (h, w),
-            Orientation::Transposed => (w, h),
-        };
+        let (h, w) = self.orientation.plane(h, w);
         if self.rank == 3 {
             tvec![c, h, w]
         } else {
